@@ -1,0 +1,38 @@
+# Bootstraps .venv from the committed uv.lock; installs uv with pip when it is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: bootstrap demo test lint format bench clean
+
+$(BIN)/bedside: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --locked --group dev
+	@touch $@
+
+bootstrap: $(BIN)/bedside
+
+demo: bootstrap
+	$(BIN)/bedside demo $(ARGS)
+
+lint: bootstrap
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src
+
+format: bootstrap
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+test: lint
+	$(BIN)/pytest -n 2 $(ARGS)
+
+bench: bootstrap
+	$(BIN)/python bench/biomarkers.py
+	$(BIN)/python bench/models.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""Typed value objects shared by all layers. No I/O."""
+
+from bedside.domain.biomarker_spec import BiomarkerSpec, Concern
+from bedside.domain.daily import DailyBiomarkers, DailyBiomarkerTable
+from bedside.domain.errors import (
+    BedsideError,
+    ConfigurationError,
+    DataQualityWarning,
+    DroppedRowsWarning,
+    InputFormatError,
+    InsufficientDataError,
+    ModelError,
+    NotFittedError,
+    ProtocolError,
+    StoreError,
+)
+from bedside.domain.finding import BaselineSummary, Finding
+from bedside.domain.ids import ClinicianId, PatientId, RecommendationId
+from bedside.domain.modality import Modality
+from bedside.domain.recommendation import (
+    Evidence,
+    Priority,
+    Recommendation,
+    RecommendationStatus,
+    Role,
+)
+from bedside.domain.risk import Contribution, RiskEstimate
+from bedside.domain.samples import SampleFrame
+from bedside.domain.trend import TrendDirection, TrendFinding
+
+__all__ = [
+    "BaselineSummary",
+    "BedsideError",
+    "BiomarkerSpec",
+    "ClinicianId",
+    "Concern",
+    "ConfigurationError",
+    "Contribution",
+    "DailyBiomarkerTable",
+    "DailyBiomarkers",
+    "DataQualityWarning",
+    "DroppedRowsWarning",
+    "Evidence",
+    "Finding",
+    "InputFormatError",
+    "InsufficientDataError",
+    "Modality",
+    "ModelError",
+    "NotFittedError",
+    "PatientId",
+    "Priority",
+    "ProtocolError",
+    "Recommendation",
+    "RecommendationId",
+    "RecommendationStatus",
+    "RiskEstimate",
+    "Role",
+    "SampleFrame",
+    "StoreError",
+    "TrendDirection",
+    "TrendFinding",
+]
