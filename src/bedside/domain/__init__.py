@@ -1,6 +1,7 @@
 """Typed value objects shared by all layers. No I/O."""
 
 from bedside.domain.biomarker_spec import BiomarkerSpec, Concern
+from bedside.domain.clinical_context import MedicationRecord, Phq9Response
 from bedside.domain.daily import DailyBiomarkers, DailyBiomarkerTable
 from bedside.domain.errors import (
     BedsideError,
@@ -44,10 +45,12 @@ __all__ = [
     "Finding",
     "InputFormatError",
     "InsufficientDataError",
+    "MedicationRecord",
     "Modality",
     "ModelError",
     "NotFittedError",
     "PatientId",
+    "Phq9Response",
     "Priority",
     "ProtocolError",
     "Recommendation",
