@@ -1,0 +1,3 @@
+"""baseline layer of Bedside (see docs/architecture.md)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""clinical layer of Bedside (see docs/architecture.md)."""
+
+__all__: list[str] = []

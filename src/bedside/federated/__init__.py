@@ -1,0 +1,3 @@
+"""federated layer of Bedside (see docs/architecture.md)."""
+
+__all__: list[str] = []

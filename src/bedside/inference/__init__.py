@@ -1,0 +1,3 @@
+"""inference layer of Bedside (see docs/architecture.md)."""
+
+__all__: list[str] = []
