@@ -1,3 +1,33 @@
-"""sensors layer of Bedside (see docs/architecture.md)."""
+"""Sensors layer: readers that turn raw files into time-zone-aware sample frames, and the
+synthetic cohort generator with ground truth."""
 
-__all__: list[str] = []
+from bedside.sensors.depresjon import DEPRESJON_HEADER, read_depresjon, read_depresjon_with_report
+from bedside.sensors.depresjon_scores import (
+    DepresjonParticipant,
+    DepresjonRecording,
+    list_depresjon_recordings,
+    read_depresjon_scores,
+)
+from bedside.sensors.generic_csv import (
+    TIMESTAMP_VALUE_HEADER,
+    read_timestamp_value_csv,
+    read_timestamp_value_csv_with_report,
+)
+from bedside.sensors.local_time import LocalCandidates, local_to_utc_candidates
+from bedside.sensors.read_report import ReadReport
+
+__all__ = [
+    "DEPRESJON_HEADER",
+    "TIMESTAMP_VALUE_HEADER",
+    "DepresjonParticipant",
+    "DepresjonRecording",
+    "LocalCandidates",
+    "ReadReport",
+    "list_depresjon_recordings",
+    "local_to_utc_candidates",
+    "read_depresjon",
+    "read_depresjon_scores",
+    "read_depresjon_with_report",
+    "read_timestamp_value_csv",
+    "read_timestamp_value_csv_with_report",
+]
