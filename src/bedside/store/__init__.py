@@ -1,3 +1,34 @@
-"""store layer of Bedside (see docs/architecture.md)."""
+"""Persistence behind small repository interfaces (SQLAlchemy 2: SQLite default; in-memory twin).
 
-__all__: list[str] = []
+`create_store` opens a SQL store from a URL; `MemoryStore` is the in-memory twin for tests. Both
+satisfy the `Store` protocol: ``store.findings``, ``store.recommendations`` and ``store.fhir``.
+"""
+
+from bedside.store.memory_store import MemoryStore
+from bedside.store.repository import (
+    FhirResource,
+    FhirResourceRepository,
+    FindingRepository,
+    RecommendationRepository,
+    StatusChange,
+    Store,
+    fhir_patient_id,
+    queue_order,
+    utc_text,
+)
+from bedside.store.sqlalchemy_store import SqlStore, create_store
+
+__all__ = [
+    "FhirResource",
+    "FhirResourceRepository",
+    "FindingRepository",
+    "MemoryStore",
+    "RecommendationRepository",
+    "SqlStore",
+    "StatusChange",
+    "Store",
+    "create_store",
+    "fhir_patient_id",
+    "queue_order",
+    "utc_text",
+]
