@@ -1,3 +1,28 @@
-"""baseline layer of Bedside (see docs/architecture.md)."""
+"""Per-patient robust baselines and verified-trend detection (CUSUM) with calibrated alarms."""
 
-__all__: list[str] = []
+from bedside.baseline.calibration import (
+    arl_in_control,
+    false_alarm_rate_per_year,
+    simulate_false_alarm_count,
+    threshold_for_rate,
+)
+from bedside.baseline.cusum import CusumDetector, EpisodeTrack, cusum_statistics, track_episodes
+from bedside.baseline.robust_baseline import MAD_TO_SD, UNIT_SCALE_FLOORS, RobustBaseline
+from bedside.baseline.verify import DailyTrendMonitor, MonitorState, active_trends
+
+__all__ = [
+    "MAD_TO_SD",
+    "UNIT_SCALE_FLOORS",
+    "CusumDetector",
+    "DailyTrendMonitor",
+    "EpisodeTrack",
+    "MonitorState",
+    "RobustBaseline",
+    "active_trends",
+    "arl_in_control",
+    "cusum_statistics",
+    "false_alarm_rate_per_year",
+    "simulate_false_alarm_count",
+    "threshold_for_rate",
+    "track_episodes",
+]
