@@ -1,0 +1,62 @@
+"""The clinic's FastAPI application: CDS Hooks service, FHIR read API, dashboard, health check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+import bedside
+from bedside.server.cds_hooks import cds_hooks_router
+from bedside.server.dashboard import dashboard_router
+from bedside.server.fhir_api import fhir_router
+from bedside.store import Store
+
+__all__ = ["create_app"]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(
+    store: Store,
+    *,
+    base_url: str = "http://127.0.0.1:8000",
+    clock: Callable[[], dt.datetime] = _utc_now,
+) -> FastAPI:
+    """Build the Bedside server application on a store.
+
+    Parameters
+    ----------
+    store : Store
+        Where recommendations, findings and FHIR resources are read from.
+    base_url : str
+        Absolute URL at which clients reach this server; used in CDS card links and FHIR
+        ``fullUrl`` values.
+    clock : callable returning datetime, optional
+        Current time (timezone-aware); recommendations expired by then are not shown.
+
+    Returns
+    -------
+    FastAPI
+        The application; ``app.state.store`` and ``app.state.base_url`` hold the arguments.
+    """
+    base = base_url.rstrip("/")
+    app = FastAPI(
+        title="Bedside",
+        version=bedside.__version__,
+        description="Triaged, explained recommendations from digital biomarkers.",
+    )
+    app.state.store = store
+    app.state.base_url = base
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": bedside.__version__}
+
+    app.include_router(cds_hooks_router(store, base_url=base, clock=clock))
+    app.include_router(fhir_router(store, base_url=base, clock=clock))
+    app.include_router(dashboard_router(store, clock=clock))
+    return app

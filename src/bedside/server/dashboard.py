@@ -1,0 +1,74 @@
+"""The clinician dashboard: server-rendered HTML (Jinja2), no external assets.
+
+* ``GET /`` -- open recommendations, most urgent tier first, then by due time;
+* ``GET /patients/{patient_id}`` -- one patient's recommendations with their evidence and a
+  table of recent findings.
+
+Templates live in ``bedside/server/templates`` inside the package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from bedside.store import Store
+
+__all__ = ["RECENT_FINDINGS", "TEMPLATE_DIR", "dashboard_router", "template_environment"]
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+RECENT_FINDINGS = 14
+"""How many of the latest daily findings the patient page shows."""
+
+
+def _utc(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _num(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return ""
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def template_environment() -> jinja2.Environment:
+    """The Jinja2 environment of the dashboard (autoescaping on, undefined names are errors)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["utc"] = _utc
+    env.filters["num"] = _num
+    return env
+
+
+def dashboard_router(store: Store, *, clock: Callable[[], dt.datetime]) -> APIRouter:
+    """Routes of the dashboard, reading from `store`; `clock` gives the current UTC time."""
+    router = APIRouter(tags=["dashboard"])
+    env = template_environment()
+
+    @router.get("/", response_class=HTMLResponse)
+    def queue() -> HTMLResponse:
+        recs = store.recommendations.list_open(as_of=clock())
+        html = env.get_template("queue.html").render(recommendations=recs)
+        return HTMLResponse(html)
+
+    @router.get("/patients/{patient_id}", response_class=HTMLResponse)
+    def patient(patient_id: str) -> HTMLResponse:
+        recs = store.recommendations.list_for_patient(patient_id)
+        findings = store.findings.list_for_patient(patient_id)[-RECENT_FINDINGS:][::-1]
+        html = env.get_template("patient.html").render(
+            patient_id=patient_id, recommendations=recs, findings=findings
+        )
+        return HTMLResponse(html)
+
+    return router
