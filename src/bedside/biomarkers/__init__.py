@@ -1,5 +1,40 @@
 """Pure functions from sample frames to the daily biomarker table, and the biomarker registry."""
 
+from bedside.biomarkers.activity import ACTIVITY_IDS, DEFAULT_MIN_COVERAGE, daily_activity
+from bedside.biomarkers.circadian import (
+    CIRCADIAN_IDS,
+    DEFAULT_THRESHOLD,
+    NonparametricMeasures,
+    nonparametric_measures,
+    rolling_nonparametric,
+)
+from bedside.biomarkers.daily_table import ACTIGRAPHY_IDS, extract_daily
+from bedside.biomarkers.epochs import MinuteGrid, daily_coverage, minute_grid
 from bedside.biomarkers.registry import REGISTRY, get_spec, specs_for
+from bedside.biomarkers.sleep import SLEEP_IDS, cole_kripke, main_sleep_periods, webster_rescore
+from bedside.biomarkers.table_csv import read_daily_csv, write_daily_csv
 
-__all__ = ["REGISTRY", "get_spec", "specs_for"]
+__all__ = [
+    "ACTIGRAPHY_IDS",
+    "ACTIVITY_IDS",
+    "CIRCADIAN_IDS",
+    "DEFAULT_MIN_COVERAGE",
+    "DEFAULT_THRESHOLD",
+    "REGISTRY",
+    "SLEEP_IDS",
+    "MinuteGrid",
+    "NonparametricMeasures",
+    "cole_kripke",
+    "daily_activity",
+    "daily_coverage",
+    "extract_daily",
+    "get_spec",
+    "main_sleep_periods",
+    "minute_grid",
+    "nonparametric_measures",
+    "read_daily_csv",
+    "rolling_nonparametric",
+    "specs_for",
+    "webster_rescore",
+    "write_daily_csv",
+]
