@@ -1,8 +1,8 @@
 """The clinician dashboard: server-rendered HTML (Jinja2), no external assets.
 
 * ``GET /`` -- open recommendations, most urgent tier first, then by due time;
-* ``GET /patients/{patient_id}`` -- one patient's recommendations with their evidence and a
-  table of recent findings.
+* ``GET /patients/{patient_id}`` -- one patient's recommendations (open ones first) with their
+  evidence, and a table of recent findings.
 
 Templates live in ``bedside/server/templates`` inside the package.
 """
@@ -18,6 +18,7 @@ import jinja2
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from bedside.domain import RecommendationStatus
 from bedside.store import Store
 
 __all__ = ["RECENT_FINDINGS", "TEMPLATE_DIR", "dashboard_router", "template_environment"]
@@ -65,6 +66,7 @@ def dashboard_router(store: Store, *, clock: Callable[[], dt.datetime]) -> APIRo
     @router.get("/patients/{patient_id}", response_class=HTMLResponse)
     def patient(patient_id: str) -> HTMLResponse:
         recs = store.recommendations.list_for_patient(patient_id)
+        recs.sort(key=lambda r: r.status != RecommendationStatus.OPEN)  # stable: open first
         findings = store.findings.list_for_patient(patient_id)[-RECENT_FINDINGS:][::-1]
         html = env.get_template("patient.html").render(
             patient_id=patient_id, recommendations=recs, findings=findings

@@ -94,22 +94,24 @@ def searchset_bundle(
 ) -> dict[str, Any]:
     """A ``searchset`` Bundle of `resources` (all matches, one page)."""
     base = base_url.rstrip("/")
-    return {
+    bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "meta": {"lastUpdated": utc_text(now)},
         "type": "searchset",
         "total": len(resources),
         "link": [{"relation": "self", "url": self_url}],
-        "entry": [
+    }
+    if resources:  # FHIR JSON forbids empty arrays
+        bundle["entry"] = [
             {
                 "fullUrl": f"{base}/fhir/{r['resourceType']}/{r['id']}",
                 "resource": r,
                 "search": {"mode": "match"},
             }
             for r in resources
-        ],
-    }
+        ]
+    return bundle
 
 
 def _unsupported(resource_type: str) -> JSONResponse | None:
