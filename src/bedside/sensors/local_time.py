@@ -9,6 +9,7 @@ every few hours and bisecting each change to the second, so a conversion costs a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 _SAMPLE_STEP_S = 6 * 3600  # zones never change offset twice within six hours
 _MARGIN_S = 2 * 86400
+_CACHE_BLOCK_S = 64 * 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +54,10 @@ def _offset_s(tz: ZoneInfo, utc_s: int) -> int:
     return 0 if offset is None else int(offset.total_seconds())
 
 
-def _transitions(tz: ZoneInfo, lo_utc: int, hi_utc: int) -> tuple[list[int], list[int]]:
+@functools.lru_cache(maxsize=256)
+def _transitions(zone: str, lo_utc: int, hi_utc: int) -> tuple[list[int], list[int]]:
     """Transition instants in [lo, hi] and the offsets in force (len(offsets) = len(times) + 1)."""
+    tz = ZoneInfo(zone)
     samples = list(range(lo_utc, hi_utc + _SAMPLE_STEP_S, _SAMPLE_STEP_S))
     offsets = [_offset_s(tz, t) for t in samples]
     times: list[int] = []
@@ -95,10 +99,10 @@ def local_to_utc_candidates(local_s: IntArray, zone: str) -> LocalCandidates:
     exists = np.zeros(n, dtype=np.bool_)
     if n == 0:
         return LocalCandidates(earliest, latest, exists)
-    tz = ZoneInfo(zone)
-    lo = int(local_s.min()) - _MARGIN_S
-    hi = int(local_s.max()) + _MARGIN_S
-    times, offsets = _transitions(tz, lo, hi)
+    # Ranges are widened to whole blocks so that repeated calls share the cached transitions.
+    lo = (int(local_s.min()) - _MARGIN_S) // _CACHE_BLOCK_S * _CACHE_BLOCK_S
+    hi = (int(local_s.max()) + _MARGIN_S) // _CACHE_BLOCK_S * _CACHE_BLOCK_S + _CACHE_BLOCK_S
+    times, offsets = _transitions(zone, lo, hi)
     bounds = [np.iinfo(np.int64).min, *times, np.iinfo(np.int64).max]
     big = np.iinfo(np.int64).max
     earliest[:] = big
