@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import warnings
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,7 @@ from bedside.domain import (
 )
 from bedside.server import create_app
 from bedside.server.dashboard import RECENT_FINDINGS
-from bedside.store import MemoryStore
+from bedside.store import MemoryStore, create_store
 
 with warnings.catch_warnings():  # starlette warns that it would rather use httpx2
     warnings.simplefilter("ignore")
@@ -196,3 +197,14 @@ def test_unknown_patient_page_says_there_is_nothing(client: TestClient) -> None:
     assert resp.status_code == 200
     assert "No recommendations for this patient." in resp.text
     assert "No findings received for this patient." in resp.text
+
+
+def test_app_serves_from_a_sqlite_store(tmp_path: Path) -> None:
+    sql = create_store(f"sqlite:///{tmp_path / 'clinic.db'}")
+    sql.recommendations.upsert(rec("r-sql", "p7", Priority.URGENT, 2))
+    sql.findings.add(finding("p7", 3))
+    with TestClient(create_app(sql, clock=lambda: NOW)) as client:
+        ids = [a.get("data-rec-id") for tag, a in parse(client.get("/").text) if tag == "tr"]
+        assert "r-sql" in ids
+        assert "2026-01-04" in client.get("/patients/p7").text
+    sql.close()
