@@ -111,6 +111,17 @@ class EpisodeTrack:
     onset: IntArray
     detection: IntArray
 
+    def row(self, i: int) -> EpisodeTrack:
+        """The track of chart `i` of a stack of charts (first axis)."""
+        return EpisodeTrack(
+            self.statistic[i],
+            self.alarm[i],
+            self.in_episode[i],
+            self.active[i],
+            self.onset[i],
+            self.detection[i],
+        )
+
 
 def track_episodes(statistic: FloatArray, h: float) -> EpisodeTrack:
     """Alarm episodes of CUSUM statistics (see the module docstring), vectorised over charts."""
@@ -193,14 +204,17 @@ class CusumDetector:
     def track(self, z: Mapping[str, FloatArray]) -> dict[str, dict[TrendDirection, EpisodeTrack]]:
         """Statistics and alarm episodes of every biomarker in both directions."""
         h = self.threshold(len(z))
-        out: dict[str, dict[TrendDirection, EpisodeTrack]] = {}
-        for bid, col in z.items():
-            upper, lower = cusum_statistics(np.asarray(col, dtype=np.float64), self.k, self.winsor)
-            out[bid] = {
-                TrendDirection.UP: track_episodes(upper, h),
-                TrendDirection.DOWN: track_episodes(lower, h),
-            }
-        return out
+        ids = list(z)
+        if not ids:
+            return {}
+        stacked = np.stack([np.asarray(z[b], dtype=np.float64) for b in ids])
+        upper, lower = cusum_statistics(stacked, self.k, self.winsor)
+        up = track_episodes(upper, h)
+        down = track_episodes(lower, h)
+        return {
+            b: {TrendDirection.UP: up.row(i), TrendDirection.DOWN: down.row(i)}
+            for i, b in enumerate(ids)
+        }
 
     def scan(
         self,
