@@ -83,6 +83,4 @@ def interdaily_stability(patient: SyntheticPatient, first_day: int, n_days: int)
     x = x[: (x.size // 24) * 24]
     profile = x.reshape(-1, 24).mean(axis=0)
     mean = x.mean()
-    return float(
-        x.size * np.sum((profile - mean) ** 2) / (24 * np.sum((x - mean) ** 2))
-    )
+    return float(x.size * np.sum((profile - mean) ** 2) / (24 * np.sum((x - mean) ** 2)))

@@ -15,6 +15,7 @@ import numpy as np
 
 from bedside.domain import Modality, PatientId, SampleFrame
 from bedside.sensors.csv_fields import parse_values, split_fields
+from bedside.sensors.local_time import check_zone
 from bedside.sensors.read_report import ReadReport, RowChecker, read_data_lines
 from bedside.sensors.timestamps import assign_utc, parse_timestamps
 
@@ -61,6 +62,7 @@ def read_depresjon_with_report(
     """
     path = Path(path)
     source, lines = read_data_lines(path, DEPRESJON_HEADER)
+    check_zone(zone, source)
     checker = RowChecker(source, len(lines))
     ts_text, date_text, count_text = split_fields(checker, lines, ("timestamp", "date", "activity"))
     parsed = parse_timestamps(ts_text, allow_offset=False)

@@ -14,6 +14,7 @@ import numpy as np
 
 from bedside.domain import InputFormatError, Modality, PatientId, SampleFrame
 from bedside.sensors.csv_fields import parse_values, split_fields
+from bedside.sensors.local_time import check_zone
 from bedside.sensors.read_report import ReadReport, RowChecker, read_data_lines
 from bedside.sensors.timestamps import assign_utc, parse_timestamps
 
@@ -67,6 +68,7 @@ def read_timestamp_value_csv_with_report(
     source, lines = read_data_lines(path, TIMESTAMP_VALUE_HEADER)
     if epoch_s <= 0:
         raise InputFormatError(source, f"epoch must be positive, got {epoch_s} s")
+    check_zone(zone, source)
     checker = RowChecker(source, len(lines))
     ts_text, value_text = split_fields(checker, lines, ("timestamp", "value"))
     parsed = parse_timestamps(ts_text, allow_offset=True)

@@ -11,12 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["LocalCandidates", "local_to_utc_candidates", "resolve_repeated_times"]
+from bedside.domain import InputFormatError
+
+__all__ = [
+    "LocalCandidates",
+    "check_zone",
+    "local_to_utc_candidates",
+    "resolve_repeated_times",
+]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -24,6 +31,14 @@ BoolArray = npt.NDArray[np.bool_]
 _SAMPLE_STEP_S = 6 * 3600  # zones never change offset twice within six hours
 _MARGIN_S = 2 * 86400
 _CACHE_BLOCK_S = 64 * 86400
+
+
+def check_zone(zone: str, source: str) -> None:
+    """Raise InputFormatError naming ``source`` when ``zone`` is not a known IANA zone."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputFormatError(source, f"unknown IANA time zone {zone!r}") from exc
 
 
 @dataclass(frozen=True, slots=True)
