@@ -176,6 +176,17 @@ def test_non_adverse_trends_do_not_count() -> None:
     d = result.decision("relapse_watch")
     assert not d.fired
     assert d.has(ReasonCode.TOO_FEW_ADVERSE_TRENDS)
+    assert len(d.ignored_trends) == 2
+    assert all("direction of concern" in note for note in d.ignored_trends)
+
+
+def test_unknown_biomarker_trend_is_reported_not_counted() -> None:
+    trends = [trend("sleep.duration_min"), trend("activity.mean_counts"), trend("voice.pitch")]
+    result = engine().evaluate(finding(trends), NOW, [])
+    d = result.decision("relapse_watch")
+    assert d.fired
+    assert d.ignored_trends == ("voice.pitch: not in the biomarker registry",)
+    assert sum(e.kind == "trend" for e in result.new[0].evidence) == 2
 
 
 def test_short_trends_do_not_count() -> None:

@@ -72,6 +72,8 @@ class Decision:
     protocol_id: str
     fired: bool
     reasons: tuple[Reason, ...] = ()
+    ignored_trends: tuple[str, ...] = ()
+    """Trends of the finding that did not count, each as ``<biomarker>: <why>``."""
 
     def has(self, code: ReasonCode) -> bool:
         return any(r.code is code for r in self.reasons)
@@ -118,6 +120,23 @@ def recommendation_id(patient_id: str, protocol_id: str, first_trigger: dt.date)
 
 def _is_active(rec: Recommendation, now: dt.datetime) -> bool:
     return rec.status in _ACTIVE and rec.expires > now
+
+
+def _why_not_counted(trend: TrendFinding, day: dt.date, protocol: Protocol) -> str | None:
+    """Why a trend does not count towards the trigger (None when it counts, coverage aside)."""
+    trig = protocol.trigger
+    if trend.biomarker not in REGISTRY:
+        return "not in the biomarker registry"
+    if not trend.adverse:
+        return "not in the direction of concern"
+    if trend.days_sustained < trig.min_days_sustained:
+        return f"sustained {trend.days_sustained} d, {trig.min_days_sustained} d required"
+    age = (day - trend.detection_date).days
+    if age < 0:
+        return "detected after the finding's date"
+    if age > trig.max_trend_age_days:
+        return f"detected {age} d ago, at most {trig.max_trend_age_days} d allowed"
+    return None
 
 
 class RecommendationEngine:
@@ -189,15 +208,20 @@ class RecommendationEngine:
         if risk is None:
             reasons.append(Reason(ReasonCode.INSUFFICIENT_DATA, "no risk estimate for this day"))
 
-        adverse = [
-            t
-            for t in finding.trends
-            if t.adverse
-            and t.biomarker in REGISTRY
-            and t.days_sustained >= trig.min_days_sustained
-            and 0 <= (finding.date - t.detection_date).days <= trig.max_trend_age_days
-        ]
+        adverse: list[TrendFinding] = []
+        ignored: list[str] = []
+        for t in finding.trends:
+            why = _why_not_counted(t, finding.date, protocol)
+            if why is None:
+                adverse.append(t)
+            else:
+                ignored.append(f"{t.biomarker}: {why}")
         counted = [t for t in adverse if t.coverage >= trig.min_coverage]
+        ignored.extend(
+            f"{t.biomarker}: coverage {t.coverage:.0%} below {trig.min_coverage:.0%}"
+            for t in adverse
+            if t.coverage < trig.min_coverage
+        )
         if len(counted) < len(adverse):
             low = sorted(t.biomarker for t in adverse if t.coverage < trig.min_coverage)
             reasons.append(
@@ -254,7 +278,7 @@ class RecommendationEngine:
                     f"{protocol.suppression.dismissal_cooldown_days}-day cooldown",
                 )
             )
-        return Decision(protocol.id, not reasons, tuple(reasons)), counted
+        return Decision(protocol.id, not reasons, tuple(reasons), tuple(ignored)), counted
 
     # -- building --------------------------------------------------------------------------
 
