@@ -95,14 +95,15 @@ _SPECS: tuple[BiomarkerSpec, ...] = (
     _spec("sleep.waso_min", "Wake after sleep onset", "min", Concern.UP, (0, 1440), _COLE_KRIPKE),
     # Nonparametric circadian measures over the 7 days ending on the day.
     # pyActigraphy divides sample variances (ddof=1): IS of a perfectly periodic week is
-    # (24*7 - 1) / (23*7) = 1.037, so the valid range extends to 1.05; IV = sum of squared
+    # (24*7 - 1) / (23*7) = 1.037, and above that when clock hours hold unequal numbers of days
+    # (partial first/last day), so the valid range extends to 2; IV = sum of squared
     # successive differences / sum of squared deviations is at most 4 (about 2 for white noise).
     _spec(
         "circadian.interdaily_stability",
         "Interdaily stability",
         "1",
         Concern.DOWN,
-        (0, 1.05),
+        (0, 2),
         _VAN_SOMEREN,
     ),
     _spec(
