@@ -1,3 +1,25 @@
-"""inference layer of Bedside (see docs/architecture.md)."""
+"""ONNX model bundles: load, verify, run with onnxruntime (no scikit-learn on this path)."""
 
-__all__: list[str] = []
+from bedside.inference.bundle import (
+    BUNDLE_FORMAT,
+    BundleVerifier,
+    FeatureSpec,
+    JsonValue,
+    ModelBundle,
+    feature_specs,
+    load_bundle,
+    save_bundle,
+)
+from bedside.inference.onnx_model import OnnxModel
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BundleVerifier",
+    "FeatureSpec",
+    "JsonValue",
+    "ModelBundle",
+    "OnnxModel",
+    "feature_specs",
+    "load_bundle",
+    "save_bundle",
+]
