@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bedside.clinical import (
     Protocol,
@@ -309,3 +311,11 @@ def test_recommendations_validate_as_domain_objects() -> None:
     rec = engine().evaluate(finding(), NOW, []).new[0]
     assert Recommendation.model_validate(rec.model_dump()) == rec
     assert isinstance(PROTOCOL, Protocol)
+
+
+@settings(max_examples=60, deadline=None)
+@given(p=st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+def test_fires_iff_probability_reaches_threshold(p: float) -> None:
+    result = engine().evaluate(finding(p=p), NOW, [])
+    assert bool(result.new) == (p >= THRESHOLD)
+    assert result.decision("relapse_watch").has(ReasonCode.RISK_BELOW_THRESHOLD) == (p < THRESHOLD)
