@@ -141,7 +141,7 @@ def _next_change(tz: ZoneInfo, t: int) -> int | None:
 ZONES = ["Europe/Oslo", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     zone=st.sampled_from(ZONES),
     start=st.integers(
