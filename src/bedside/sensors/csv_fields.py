@@ -64,7 +64,7 @@ def parse_values(checker: RowChecker, text: pl.Series, field: str) -> npt.NDArra
     ndarray of float64, shape (n,)
         NaN where invalid.
     """
-    raw = text.to_list()
+    raw = text
     values = text.cast(pl.Float64, strict=False).fill_null(np.nan).to_numpy().astype(np.float64)
     checker.flag(
         ~np.isfinite(values),

@@ -66,14 +66,14 @@ def read_depresjon_with_report(
     checker = RowChecker(source, len(lines))
     ts_text, date_text, count_text = split_fields(checker, lines, ("timestamp", "date", "activity"))
     parsed = parse_timestamps(ts_text, allow_offset=False)
-    raw_ts = ts_text.to_list()
+    raw_ts = ts_text  # indexed lazily, only for error messages
     checker.flag(
         ~parsed.valid,
         "timestamp",
         "timestamp",
         lambda i: f"cannot parse {raw_ts[i]!r} as local time YYYY-MM-DD HH:MM:SS",
     )
-    raw_dates = date_text.to_list()
+    raw_dates = date_text
     date_ok = (date_text == ts_text.str.slice(0, 10)).fill_null(False).to_numpy()
     checker.flag(
         ~date_ok,

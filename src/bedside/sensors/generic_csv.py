@@ -72,7 +72,7 @@ def read_timestamp_value_csv_with_report(
     checker = RowChecker(source, len(lines))
     ts_text, value_text = split_fields(checker, lines, ("timestamp", "value"))
     parsed = parse_timestamps(ts_text, allow_offset=True)
-    raw_ts = ts_text.to_list()
+    raw_ts = ts_text  # indexed lazily, only for error messages
     checker.flag(
         ~parsed.valid,
         "timestamp",

@@ -70,7 +70,7 @@ def _offset_s(tz: ZoneInfo, utc_s: int) -> int:
 
 
 @functools.lru_cache(maxsize=256)
-def _transitions(zone: str, lo_utc: int, hi_utc: int) -> tuple[list[int], list[int]]:
+def _transitions(zone: str, lo_utc: int, hi_utc: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Transition instants in [lo, hi] and the offsets in force (len(offsets) = len(times) + 1)."""
     tz = ZoneInfo(zone)
     samples = list(range(lo_utc, hi_utc + _SAMPLE_STEP_S, _SAMPLE_STEP_S))
@@ -89,7 +89,7 @@ def _transitions(zone: str, lo_utc: int, hi_utc: int) -> tuple[list[int], list[i
                 b = mid
         times.append(b)
         in_force.append(offsets[i])
-    return times, in_force
+    return tuple(times), tuple(in_force)
 
 
 def local_to_utc_candidates(local_s: IntArray, zone: str) -> LocalCandidates:

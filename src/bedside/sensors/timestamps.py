@@ -107,7 +107,7 @@ def assign_utc(
     checker: RowChecker,
     parsed: ParsedTimestamps,
     zone: str,
-    raw: list[str | None],
+    raw: pl.Series,
     field: str = "timestamp",
 ) -> IntArray:
     """UTC instants for the rows still valid in ``checker``; flags time problems in it.
@@ -123,7 +123,7 @@ def assign_utc(
     parsed : ParsedTimestamps
     zone : str
         IANA zone of naive timestamps.
-    raw : list of str or None
+    raw : polars.Series of str
         The timestamp texts, for messages.
     field : str
         Column name for messages.
@@ -160,7 +160,7 @@ def assign_utc(
     return utc
 
 
-def _flag_order(checker: RowChecker, utc: IntArray, raw: list[str | None], field: str) -> None:
+def _flag_order(checker: RowChecker, utc: IntArray, raw: pl.Series, field: str) -> None:
     rows = np.flatnonzero(checker.ok)
     if rows.size < 2:
         return
