@@ -2,11 +2,14 @@
 
 from bedside.baseline.calibration import (
     arl_in_control,
+    false_alarm_rate_estimated_baseline,
     false_alarm_rate_per_year,
     simulate_false_alarm_count,
     threshold_for_rate,
+    threshold_for_rate_estimated_baseline,
 )
-from bedside.baseline.cusum import CusumDetector, EpisodeTrack, cusum_statistics, track_episodes
+from bedside.baseline.cusum import CusumDetector
+from bedside.baseline.episodes import EpisodeTrack, cusum_statistics, track_episodes
 from bedside.baseline.robust_baseline import MAD_TO_SD, UNIT_SCALE_FLOORS, RobustBaseline
 from bedside.baseline.verify import DailyTrendMonitor, MonitorState, active_trends
 
@@ -21,8 +24,10 @@ __all__ = [
     "active_trends",
     "arl_in_control",
     "cusum_statistics",
+    "false_alarm_rate_estimated_baseline",
     "false_alarm_rate_per_year",
     "simulate_false_alarm_count",
     "threshold_for_rate",
+    "threshold_for_rate_estimated_baseline",
     "track_episodes",
 ]
