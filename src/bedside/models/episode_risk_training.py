@@ -6,8 +6,10 @@ out-of-fold decision values from `GroupKFold` by patient (``CalibratedClassifier
 that no patient's days calibrate a model that saw that patient. Exported to ONNX with skl2onnx.
 
 The model card in the bundle's ``training`` metadata reports AUROC and Brier score on held-out
-patients: a random `holdout_fraction` of patients is set aside, the same procedure is fitted on the
-others and scored on them; the shipped model is then refitted on all patients.
+patients: patients are split into `eval_folds` groups (shuffled with `seed`), the whole procedure
+(scaling, logistic regression, calibration) is fitted on the other groups and scores the held-out
+group, and the metrics are computed on the pooled out-of-fold probabilities. The shipped model is
+then refitted on all patients.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from skl2onnx.common.data_types import FloatTensorType
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -121,12 +123,52 @@ def _stack(
     return names, biomarkers, X, y, groups
 
 
+def _held_out_metrics(
+    X: FloatArray,
+    y: FloatArray,
+    groups: npt.NDArray[np.str_],
+    *,
+    C: float,
+    folds: int,
+    eval_folds: int,
+    seed: int,
+) -> dict[str, JsonValue]:
+    """Pooled out-of-fold AUROC and Brier score over patient folds (see the module docstring)."""
+    patients = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    fold_of = dict(
+        zip(rng.permutation(patients), np.arange(patients.size) % eval_folds, strict=True)
+    )
+    row_fold = np.array([fold_of[g] for g in groups])
+    oof = np.full(y.size, np.nan)
+    for k in range(min(eval_folds, patients.size)):
+        test = row_fold == k
+        train = ~test
+        if np.unique(y[train]).size < 2 or np.unique(groups[train]).size < 2:
+            continue
+        probe = fit_calibrated_logistic(X[train], y[train], groups[train], C=C, folds=folds)
+        oof[test] = probe.predict_proba(X[test])[:, 1]
+    done = np.isfinite(oof)
+    out: dict[str, JsonValue] = {
+        "method": f"pooled out-of-fold over {eval_folds} patient folds",
+        "n_patients": int(np.unique(groups[done]).size),
+        "n_patient_days": int(done.sum()),
+    }
+    if np.unique(y[done]).size == 2:
+        out["auroc"] = float(roc_auc_score(y[done], oof[done]))
+        out["brier"] = float(brier_score_loss(y[done], oof[done]))
+        out["brier_base_rate"] = float(brier_score_loss(y[done], np.full(done.sum(), y.mean())))
+    else:
+        out["note"] = "held-out rows had a single class; metrics not computed"
+    return out
+
+
 def train_episode_risk(
     examples: Sequence[EpisodeExamples],
     *,
     C: float = 1.0,
     folds: int = 5,
-    holdout_fraction: float = 0.25,
+    eval_folds: int = 5,
     threshold: float = 0.5,
     seed: int = 0,
     version: str = "0.1.0",
@@ -142,12 +184,12 @@ def train_episode_risk(
         Inverse L2 regularisation strength of the logistic regression.
     folds : int
         GroupKFold splits (by patient) for the calibration.
-    holdout_fraction : float
-        Share of patients held out for the model card's metrics.
+    eval_folds : int
+        Patient folds of the model card's held-out evaluation.
     threshold : float
         Probability stored as the model's decision threshold.
     seed : int
-        Seed of the held-out patient split.
+        Seed of the held-out patient folds.
     version, data_description : str
         Written to the bundle.
 
@@ -156,29 +198,14 @@ def train_episode_risk(
     EpisodeRiskModel
         With ``sklearn_estimator`` set to the fitted calibrated scikit-learn model.
     """
-    if not 0.0 < holdout_fraction < 1.0:
-        raise ConfigurationError(f"holdout_fraction must be in (0, 1), got {holdout_fraction}")
+    if eval_folds < 2:
+        raise ConfigurationError(f"eval_folds must be >= 2, got {eval_folds}")
     names, biomarkers, X, y, groups = _stack(examples)
     n_patients = int(np.unique(groups).size)
     if n_patients < 4:
         raise InsufficientDataError(f"need at least 4 patients, got {n_patients}")
 
-    split = GroupShuffleSplit(n_splits=1, test_size=holdout_fraction, random_state=seed)
-    train_idx, test_idx = next(split.split(X, y, groups))
-    held: dict[str, JsonValue] = {"n_patients": int(np.unique(groups[test_idx]).size)}
-    held["n_patient_days"] = int(test_idx.size)
-    if np.unique(y[train_idx]).size == 2 and np.unique(y[test_idx]).size == 2:
-        probe = fit_calibrated_logistic(
-            X[train_idx], y[train_idx], groups[train_idx], C=C, folds=folds
-        )
-        p_test = probe.predict_proba(X[test_idx])[:, 1]
-        held["auroc"] = float(roc_auc_score(y[test_idx], p_test))
-        held["brier"] = float(brier_score_loss(y[test_idx], p_test))
-        held["brier_base_rate"] = float(
-            brier_score_loss(y[test_idx], np.full(test_idx.size, y[train_idx].mean()))
-        )
-    else:
-        held["note"] = "held-out split had a single class; metrics not computed"
+    held = _held_out_metrics(X, y, groups, C=C, folds=folds, eval_folds=eval_folds, seed=seed)
 
     model = fit_calibrated_logistic(X, y, groups, C=C, folds=folds)
     onnx_bytes = export_onnx(model, len(names))
