@@ -37,27 +37,30 @@ def _cohort_table(
     return DailyBiomarkerTable(PatientId(f"p{seed}"), "Europe/Oslo", dates, values)
 
 
-def test_active_trends_finds_a_two_sd_drop_and_nothing_in_a_stable_series() -> None:
+def test_active_trends_finds_a_two_sd_drop() -> None:
     shifted = active_trends(_cohort_table(5, n_days=70, shift_at=40, shift_sd=2.0))
     found = {(f.biomarker, f.direction) for f in shifted}
     assert {(b, TrendDirection.DOWN) for b in SHIFTED} <= found
     assert all(f.adverse for f in shifted if f.biomarker in SHIFTED)
-    assert all(
-        f.onset_date.toordinal() >= _cohort_table(5).date_list()[36].toordinal()
-        for f in shifted
-        if f.biomarker in SHIFTED
-    )
+    dates = _cohort_table(5, n_days=70).date_list()
+    for f in shifted:
+        if f.biomarker in SHIFTED:
+            # onset estimate: near the change (day 40), before the detection
+            assert dates[30] <= f.onset_date <= f.detection_date
+            assert f.detection_date >= dates[40]
 
 
 def test_active_trends_short_table_is_empty() -> None:
     assert active_trends(_cohort_table(0, n_days=20)) == []
 
 
-def test_monitor_detects_sustained_one_sd_shift_within_21_days() -> None:
-    monitor = DailyTrendMonitor()
+def _first_detection_delays(
+    monitor: DailyTrendMonitor, seeds: range, shift_sd: float, n_days: int = 60
+) -> np.ndarray:
+    """Days from the shift (row 35) to the first trend of each shifted biomarker (inf: none)."""
     delays = []
-    for seed in range(30):
-        state = monitor.update(_cohort_table(seed, shift_at=35))
+    for seed in seeds:
+        state = monitor.update(_cohort_table(seed, n_days=n_days, shift_at=35, shift_sd=shift_sd))
         for b in SHIFTED:
             days = [
                 t
@@ -65,21 +68,50 @@ def test_monitor_detects_sustained_one_sd_shift_within_21_days() -> None:
                 if t >= 35 and any(f.biomarker == b for f in day)
             ]
             delays.append(days[0] - 35 if days else math.inf)
-    delays_arr = np.array(delays)
-    within = delays_arr <= 21
-    assert within.mean() >= 0.8
-    assert np.median(delays_arr) <= 12
+    return np.array(delays).reshape(len(seeds), len(SHIFTED))
 
 
-def test_monitor_stable_series_rarely_alarms() -> None:
+def test_monitor_detects_sustained_one_sd_shift_within_21_days() -> None:
+    delays = _first_detection_delays(DailyTrendMonitor(), range(30), shift_sd=1.0)
+    # patient level: some trend in one of the three shifted biomarkers within 3 weeks
+    assert (delays.min(axis=1) <= 21).mean() >= 0.9
+    assert np.median(delays.min(axis=1)) <= 10
+    # biomarker level
+    assert (delays <= 21).mean() >= 0.6
+
+
+def test_monitor_reports_the_false_alarm_rate_it_actually_has() -> None:
     monitor = DailyTrendMonitor()
+    n_patients, monitored_days = 40, 60 - 28
+    alarms = 0
+    rates = set()
+    for seed in range(n_patients):
+        state = monitor.update(_cohort_table(1000 + seed))
+        episodes = {
+            (f.biomarker, f.direction, f.detection_date) for d in state.daily_trends for f in d
+        }
+        rates |= {f.false_alarm_rate_per_year for d in state.daily_trends for f in d}
+        alarms += len(episodes)
+    rate = monitor.false_alarm_rate_per_year(len(PROFILE))
+    assert rates <= {rate}
+    assert rate > 1.0 / len(PROFILE)  # more than the nominal share: estimation error is counted
+    expected = rate * len(PROFILE) * n_patients * monitored_days / 365.25
+    assert abs(alarms - expected) < 4 * math.sqrt(expected) + 2
+
+
+def test_estimated_baseline_calibration_meets_budget_on_stable_series() -> None:
+    monitor = DailyTrendMonitor(detector=CusumDetector(calibration="estimated_baseline"))
     with_trend = sum(
         any(day for day in monitor.update(_cohort_table(1000 + seed)).daily_trends)
         for seed in range(30)
     )
-    # nominal budget is 1 false alarm per patient-year; baseline estimation error raises it
-    # (documented), still a minority of 60-day stable series may show a trend
+    # budget 1 false alarm per patient-year: ~2.6 expected over 30 x 32 monitored days
     assert with_trend <= 6
+    assert monitor.false_alarm_rate_per_year(len(PROFILE)) * len(PROFILE) == pytest.approx(
+        1.0, rel=0.05
+    )
+    delays = _first_detection_delays(monitor, range(20), shift_sd=2.0, n_days=70)
+    assert (delays <= 21).mean() >= 0.9
 
 
 def test_monitor_refit_schedule_and_early_days() -> None:
