@@ -39,14 +39,14 @@ def model(examples: list[EpisodeExamples]) -> EpisodeRiskModel:
     return train_episode_risk(examples, seed=1)
 
 
-def _X(examples: list[EpisodeExamples]) -> np.ndarray:
+def _stack_features(examples: list[EpisodeExamples]) -> np.ndarray:
     return np.concatenate([e.features.values for e in examples])
 
 
 def test_onnx_agrees_with_sklearn_on_every_row(
     model: EpisodeRiskModel, examples: list[EpisodeExamples]
 ) -> None:
-    X = _X(examples)
+    X = _stack_features(examples)
     sk = model.sklearn_estimator.predict_proba(X)[:, 1]  # type: ignore[union-attr]
     onnx = np.concatenate([model.predict_proba(e.features) for e in examples])
     assert np.max(np.abs(onnx - sk)) < 1e-5
