@@ -11,9 +11,11 @@ from bedside.baseline import (
     CusumDetector,
     arl_in_control,
     cusum_statistics,
+    false_alarm_rate_estimated_baseline,
     false_alarm_rate_per_year,
     simulate_false_alarm_count,
     threshold_for_rate,
+    threshold_for_rate_estimated_baseline,
     track_episodes,
 )
 from bedside.baseline.calibration import DAYS_PER_YEAR
@@ -72,3 +74,17 @@ def test_empirical_family_wise_rate_is_within_ci_of_target() -> None:
     expected = 1.0 * years
     # the detector waits for S to return to 0 after an alarm, so it can only be a bit below
     assert abs(alarms - expected) < 4 * math.sqrt(expected)
+
+
+def test_estimated_baseline_threshold_holds_on_fresh_simulations() -> None:
+    h = threshold_for_rate_estimated_baseline(0.5, 1.0, 5)
+    nominal = threshold_for_rate(0.5, 1.0, 5)
+    assert h > nominal + 1.0  # estimation error needs a clearly higher threshold
+    # at the nominal threshold an estimated baseline gives several times the budget
+    assert false_alarm_rate_estimated_baseline(0.5, nominal) * 5 > 3.0
+    # an independent seed: per-biomarker rate within a Poisson CI of the share 1/5 per year
+    n_series, n_days = 2000, 400
+    fresh = false_alarm_rate_estimated_baseline(0.5, h, n_series=n_series, n_days=n_days, seed=99)
+    years = n_series * n_days / DAYS_PER_YEAR
+    expected_alarms = 0.2 * years
+    assert abs(fresh * years - expected_alarms) < 4 * math.sqrt(expected_alarms)
