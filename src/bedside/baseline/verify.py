@@ -121,6 +121,8 @@ class MonitorState:
         Robust z of every day against the baseline in force that day (NaN before the first fit).
     median : dict of str to ndarray of float64, shape (n_days,)
         Baseline median in force each day, in the biomarker's unit.
+    scale : dict of str to ndarray of float64, shape (n_days,)
+        Robust baseline scale (SD units) in force each day, in the biomarker's unit.
     insufficient : list of str
         Biomarkers without a baseline on `date`.
     """
@@ -132,6 +134,7 @@ class MonitorState:
     refit_rows: list[int]
     z: dict[str, FloatArray] = field(repr=False)
     median: dict[str, FloatArray] = field(repr=False)
+    scale: dict[str, FloatArray] = field(repr=False)
     insufficient: list[str]
 
 
@@ -174,6 +177,7 @@ class DailyTrendMonitor:
         ids = table.biomarker_ids
         z = {b: np.full(n, math.nan) for b in ids}
         median = {b: np.full(n, math.nan) for b in ids}
+        scale = {b: np.full(n, math.nan) for b in ids}
         params = RobustBaseline(**self.baseline_kwargs)
         min_days = params.min_days
         baseline: RobustBaseline | None = None
@@ -196,6 +200,7 @@ class DailyTrendMonitor:
                 med = baseline.median_.get(b, math.nan)
                 sc = baseline.scale_.get(b, math.nan)
                 median[b][t:stop] = med
+                scale[b][t:stop] = sc
                 z[b][t:stop] = (table.values[b][t:stop] - med) / sc
             t = stop
         daily = self.detector.scan(z, dict(table.values), median, table.dates)
@@ -211,6 +216,7 @@ class DailyTrendMonitor:
             refit_rows=refits,
             z=z,
             median=median,
+            scale=scale,
             insufficient=list(ids) if baseline is None else list(baseline.insufficient_),
         )
 

@@ -1,3 +1,5 @@
-"""device layer of Bedside (see docs/architecture.md)."""
+"""The on-device agent: the daily pipeline from raw samples to findings."""
 
-__all__: list[str] = []
+from bedside.device.pipeline import DevicePipeline, DeviceRun
+
+__all__ = ["DevicePipeline", "DeviceRun"]

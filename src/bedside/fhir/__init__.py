@@ -1,6 +1,12 @@
 """FHIR layer: mapping findings and recommendations to FHIR R4 resources, and validation."""
 
-from bedside.fhir.bundle import CONTRIBUTION_WINDOW_DAYS, finding_bundle, transaction_bundle
+from bedside.fhir.bundle import (
+    CONTRIBUTION_WINDOW_DAYS,
+    bundle_resources,
+    finding_bundle,
+    merge_transaction_bundles,
+    transaction_bundle,
+)
 from bedside.fhir.codes import (
     BEDSIDE_BASE,
     BIOMARKER_SYSTEM,
@@ -51,10 +57,12 @@ __all__ = [
     "biomarker_observation",
     "biomarker_observation_ref",
     "biomarker_observations",
+    "bundle_resources",
     "engine_device",
     "finding_bundle",
     "if_none_exist",
     "local_day_period",
+    "merge_transaction_bundles",
     "model_device",
     "parse_ucum",
     "patient_device",

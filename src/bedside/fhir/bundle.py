@@ -36,7 +36,13 @@ from bedside.fhir.risk import risk_assessment, risk_assessment_ref
 from bedside.fhir.tasks import recommendation_task
 from bedside.fhir.trends import trend_observation, trend_observation_ref
 
-__all__ = ["CONTRIBUTION_WINDOW_DAYS", "finding_bundle", "transaction_bundle"]
+__all__ = [
+    "CONTRIBUTION_WINDOW_DAYS",
+    "bundle_resources",
+    "finding_bundle",
+    "merge_transaction_bundles",
+    "transaction_bundle",
+]
 
 CONTRIBUTION_WINDOW_DAYS = 7
 """Days (ending on the risk's ``as_of``) of a contributing biomarker sent as Observations."""
@@ -227,3 +233,39 @@ def finding_bundle(
     name = f"bundle|{pid}|{finding.date.isoformat()}|{recorded.astimezone(dt.UTC).isoformat()}"
     bundle_id = str(uuid.uuid5(FHIR_NAMESPACE, name))
     return transaction_bundle(resources + provenances, bundle_id, recorded)
+
+
+def merge_transaction_bundles(
+    bundles: Sequence[dict[str, Any]], timestamp: dt.datetime
+) -> dict[str, Any]:
+    """Combine transaction Bundles into one.
+
+    Entries are keyed by ``fullUrl`` (deterministic per resource), so a resource present in
+    several bundles (the Patient stub, the model Device, a recommendation's Task refreshed by later
+    evidence) appears once, in the version of the last bundle that carries it.
+    """
+    entries: dict[str, dict[str, Any]] = {}
+    for bundle in bundles:
+        if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "transaction":
+            raise ValueError("can only merge transaction Bundles")
+        for entry in bundle.get("entry", []):
+            entries[entry["fullUrl"]] = entry
+    name = "merged|" + "|".join(sorted(entries))
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid5(FHIR_NAMESPACE, name)),
+        "type": "transaction",
+        "timestamp": timestamp.astimezone(dt.UTC).isoformat(),
+        "entry": list(entries.values()),
+    }
+
+
+def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The resources of a transaction Bundle with ``urn:uuid`` references resolved to
+    ``Type/id``, as a FHIR server stores them after committing the transaction."""
+    local = {
+        entry["fullUrl"]: _ref(entry["resource"])
+        for entry in bundle.get("entry", [])
+        if str(entry.get("fullUrl", "")).startswith("urn:uuid:")
+    }
+    return [_rewrite(entry["resource"], local) for entry in bundle.get("entry", [])]

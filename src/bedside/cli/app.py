@@ -1,0 +1,228 @@
+"""The `bedside` command line (Typer + Rich).
+
+Heavy imports happen inside each command so that `bedside --help` is instant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bedside.domain import BedsideError, DailyBiomarkerTable
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="bedside",
+    help="Bedside: digital biomarkers to triaged, explained recommendations in the EHR.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+biomarkers_app = typer.Typer(
+    help="Compute daily biomarkers from raw sensor files.", no_args_is_help=True
+)
+model_app = typer.Typer(
+    help="Train, score and evaluate the Depresjon benchmark classifier.", no_args_is_help=True
+)
+app.add_typer(biomarkers_app, name="biomarkers")
+app.add_typer(model_app, name="model")
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def _cohort_overrides(pairs: list[str]) -> dict[str, str]:
+    """Parse KEY=VALUE pairs; CohortConfig validates keys, types and ranges."""
+    from bedside.sensors import CohortConfig
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in CohortConfig.model_fields:
+            raise typer.BadParameter(
+                f"{pair!r}: expected KEY=VALUE with KEY one of {sorted(CohortConfig.model_fields)}",
+                param_hint="--cohort",
+            )
+        out[key] = value
+    return out
+
+
+@app.command()
+def demo(
+    patients: Annotated[int, typer.Option(min=1, help="Patients in the synthetic clinic.")] = 30,
+    days: Annotated[int, typer.Option(min=35, help="Days each patient is monitored.")] = 60,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic clinic.")] = 42,
+    out: Annotated[Path, typer.Option(help="Output folder (bundle, model, store).")] = Path("out"),
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    summary_json: Annotated[
+        Path | None, typer.Option(help="Also write the summary as JSON to this path.")
+    ] = None,
+    training_patients: Annotated[
+        int, typer.Option(min=10, help="Patients in the separate synthetic training cohort.")
+    ] = 200,
+    cohort: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cohort",
+            help="Generator parameter of the clinic as KEY=VALUE (repeatable), e.g. "
+            "--cohort effect_activity_sd=0.5; see bedside.sensors.CohortConfig for every key.",
+        ),
+    ] = None,
+) -> None:
+    """Run the whole pipeline on a synthetic clinic, print a summary, then serve the dashboard."""
+    from bedside.cli.demo_run import DemoOptions, run_demo
+
+    options = DemoOptions(
+        patients=patients,
+        days=days,
+        seed=seed,
+        out=out,
+        training_patients=training_patients,
+        cohort=_cohort_overrides(cohort or []),
+    )
+    try:
+        result = run_demo(options)
+    except BedsideError as exc:
+        raise _fail(exc) from exc
+    if summary_json is not None:
+        import json
+
+        summary_json.parent.mkdir(parents=True, exist_ok=True)
+        summary_json.write_text(json.dumps(result.summary.to_json_dict(), indent=2) + "\n")
+    if serve:
+        from bedside.server import create_app
+        from bedside.server import serve as serve_app
+
+        typer.echo(f"Serving the dashboard and CDS Hooks on http://{host}:{port} (Ctrl-C stops)")
+        serve_app(create_app(result.store, base_url=f"http://{host}:{port}"), host=host, port=port)
+
+
+@biomarkers_app.command("extract")
+def biomarkers_extract(
+    input: Annotated[
+        Path, typer.Argument(help="Raw recording (CSV).", exists=True, dir_okay=False)
+    ],
+    out: Annotated[Path, typer.Option(help="Daily biomarker CSV to write.")],
+    format: Annotated[str, typer.Option(help="Input format: depresjon or csv.")] = "depresjon",
+    zone: Annotated[
+        str, typer.Option(help="IANA zone of naive timestamps (csv format; depresjon is Oslo).")
+    ] = "Europe/Oslo",
+    lenient: Annotated[
+        bool, typer.Option(help="Drop malformed rows (reported with counts) instead of failing.")
+    ] = False,
+) -> None:
+    """Write the daily biomarker table of one recording (one row per local day)."""
+    from bedside.biomarkers import extract_daily, write_daily_csv
+    from bedside.domain import Modality
+    from bedside.sensors import read_depresjon, read_timestamp_value_csv
+
+    try:
+        if format == "depresjon":
+            frame = read_depresjon(input, zone=zone, lenient=lenient)
+        elif format == "csv":
+            frame = read_timestamp_value_csv(
+                input, zone=zone, modality=Modality.ACTIGRAPHY, lenient=lenient
+            )
+        else:
+            raise typer.BadParameter(f"unknown format {format!r}; use depresjon or csv")
+        table = extract_daily(frame)
+        write_daily_csv(table, out)
+    except BedsideError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"wrote {table.n_days} days x {len(table.values)} biomarkers to {out}")
+
+
+def _read_depresjon_table(path: Path) -> DailyBiomarkerTable:
+    from bedside.biomarkers import extract_daily
+    from bedside.sensors import read_depresjon
+
+    return extract_daily(read_depresjon(path))
+
+
+def _check_dataset(dataset: str) -> None:
+    if dataset != "depresjon":
+        raise typer.BadParameter(f"unknown dataset {dataset!r}; only depresjon is supported")
+
+
+@model_app.command("train")
+def model_train(
+    data_dir: Annotated[
+        Path, typer.Argument(help="Folder laid out like Depresjon.", exists=True, file_okay=False)
+    ],
+    out: Annotated[Path, typer.Option(help="Model bundle folder to write.")],
+    dataset: Annotated[str, typer.Option(help="Dataset layout (depresjon).")] = "depresjon",
+) -> None:
+    """Train the Depresjon benchmark classifier on every participant of a folder."""
+    from bedside.models import train_depresjon
+
+    _check_dataset(dataset)
+    try:
+        model = train_depresjon(data_dir, _read_depresjon_table)
+        path = model.save(out)
+    except BedsideError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"wrote model bundle {path} (threshold {model.threshold:.3f})")
+
+
+@model_app.command("score")
+def model_score(
+    input_dir: Annotated[
+        Path, typer.Argument(help="Flat folder of Depresjon-format CSVs.", file_okay=False)
+    ],
+    model: Annotated[Path, typer.Option(help="Model bundle written by `bedside model train`.")],
+    out: Annotated[Path, typer.Option(help="CSV to write: participant,probability,predicted.")],
+) -> None:
+    """Score recordings the model has never seen (participant = file name without extension)."""
+    import csv
+
+    from bedside.models import DepresjonModel, score_recordings
+
+    if not input_dir.is_dir():
+        raise _fail(FileNotFoundError(f"{input_dir}: not a folder"))
+    try:
+        scored = score_recordings(DepresjonModel.load(model), input_dir, _read_depresjon_table)
+    except BedsideError as exc:
+        raise _fail(exc) from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["participant", "probability", "predicted"])
+        for row in scored:
+            writer.writerow([row.participant, f"{row.probability:.6f}", int(row.predicted)])
+    typer.echo(f"scored {len(scored)} recordings -> {out}")
+
+
+@model_app.command("evaluate")
+def model_evaluate(
+    data_dir: Annotated[
+        Path, typer.Argument(help="Folder laid out like Depresjon.", exists=True, file_okay=False)
+    ],
+    dataset: Annotated[str, typer.Option(help="Dataset layout (depresjon).")] = "depresjon",
+    repeats: Annotated[int, typer.Option(min=1, help="Repeats of the K-fold split.")] = 20,
+    folds: Annotated[int, typer.Option(min=2, help="Folds (subject-level, stratified).")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the first repeat.")] = 0,
+) -> None:
+    """Repeated subject-level cross-validation next to the paper's 3-feature baseline."""
+    from bedside.models import evaluate_depresjon
+
+    _check_dataset(dataset)
+    try:
+        report = evaluate_depresjon(
+            data_dir, _read_depresjon_table, repeats=repeats, folds=folds, seed=seed
+        )
+    except BedsideError as exc:
+        raise _fail(exc) from exc
+    typer.echo(report.to_table())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

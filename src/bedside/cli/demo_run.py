@@ -1,0 +1,263 @@
+"""`bedside demo`: a synthetic clinic run end to end, device side then clinic side.
+
+1. Train the episode-risk model on a separate synthetic training cohort (another seed) and save
+   it as an ONNX bundle; the devices load that bundle, as a phone would.
+2. Generate the clinic (patients with injected episodes whose onset and effects are known).
+3. Device side, per patient: raw minute actigraphy -> daily biomarkers -> baseline and verified
+   trends -> risk -> one finding per day. Raw samples stay here.
+4. Clinic side, day by day in calendar order: each finding through the relapse-watch protocol;
+   recommendations deduplicated per patient and protocol; everything stored (SQLite).
+5. FHIR: one transaction Bundle (validated) of the findings that raised recommendations and each
+   patient's latest finding, written to ``out/``; its resources are served by the FHIR read API.
+6. Score the recommendations against the ground truth (`demo_summary`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bedside.biomarkers import extract_daily
+from bedside.cli.demo_summary import DemoSummary, summarise
+from bedside.clinical import RecommendationEngine, load_builtin_protocol
+from bedside.device import DevicePipeline, DeviceRun
+from bedside.domain import DailyBiomarkerTable, Finding, Recommendation, RecommendationStatus
+from bedside.fhir import (
+    bundle_resources,
+    finding_bundle,
+    merge_transaction_bundles,
+    validate_bundle,
+)
+from bedside.models import EpisodeRiskModel, episode_examples
+from bedside.sensors import CohortConfig, SyntheticPatient, episode_risk_labels, generate_cohort
+from bedside.store import SqlStore, create_store
+
+__all__ = ["DemoOptions", "DemoResult", "run_demo"]
+
+TRAINING_SEED_OFFSET = 1_000_003
+"""Added to the clinic's seed for the training cohort, so the model never sees clinic patients."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """Settings of one demo run (see `bedside demo --help`).
+
+    Attributes
+    ----------
+    cohort : mapping of str to value
+        Extra `CohortConfig` parameters for the clinic (e.g. ``effect_activity_sd``); the training
+        cohort keeps the generator's defaults, so results can be checked under other settings.
+    """
+
+    patients: int = 30
+    days: int = 60
+    seed: int = 42
+    out: Path = Path("out")
+    training_patients: int = 200
+    training_days: int = 90
+    cohort: Mapping[str, Any] = field(default_factory=dict)
+    quiet: bool = False
+
+
+@dataclass
+class DemoResult:
+    """What the demo produced."""
+
+    summary: DemoSummary
+    store: SqlStore
+    bundle_path: Path
+    model_path: Path
+    clock_end: dt.datetime
+    recommendations: list[Recommendation]
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _end_of_day(day: dt.date, zone: str) -> dt.datetime:
+    """The UTC instant at which a local day's finding is available (its local midnight)."""
+    local = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(zone))
+    return local.astimezone(dt.UTC)
+
+
+def _labels_for(
+    table: DailyBiomarkerTable, patient: SyntheticPatient, start: dt.date
+) -> npt.NDArray[np.bool_]:
+    """The patient's episode-risk labels on the table's rows (the table spans first to last
+    sample, which can start or end later than the monitoring period when the device was off)."""
+    offset = (table.date_list()[0] - start).days
+    return episode_risk_labels(patient)[offset : offset + table.n_days]
+
+
+def train_risk_model(options: DemoOptions, progress: Progress, model_dir: Path) -> Path:
+    """Train the episode-risk model on its own synthetic cohort; returns the bundle path."""
+    from bedside.models import train_episode_risk
+
+    config = CohortConfig(
+        n_patients=options.training_patients,
+        n_days=options.training_days,
+        seed=options.seed + TRAINING_SEED_OFFSET,
+    )
+    task = progress.add_task("Training cohort: generate + biomarkers", total=config.n_patients)
+    cohort = generate_cohort(config)
+    examples = []
+    for patient in cohort.patients:
+        table = extract_daily(patient.actigraphy)
+        examples.append(episode_examples(table, _labels_for(table, patient, config.start_date)))
+        progress.advance(task)
+    fit = progress.add_task("Training episode-risk model", total=1)
+    model = train_episode_risk(examples, seed=options.seed)
+    progress.advance(fit)
+    return model.save(model_dir)
+
+
+def run_devices(
+    patients: Sequence[SyntheticPatient], model: EpisodeRiskModel, progress: Progress
+) -> dict[str, DeviceRun]:
+    """The device side, one patient at a time (each device sees only its own data)."""
+    task = progress.add_task("Devices: biomarkers, trends, risk", total=len(patients))
+    runs = {}
+    for patient in patients:
+        pipeline = DevicePipeline(model, device_id=f"device-{patient.patient_id}")
+        runs[patient.patient_id] = pipeline.run(patient.actigraphy)
+        progress.advance(task)
+    return runs
+
+
+def run_clinic(
+    runs: Mapping[str, DeviceRun],
+    zones: Mapping[str, str],
+    store: SqlStore,
+    progress: Progress,
+) -> tuple[dict[str, list[dt.date]], list[tuple[Finding, list[Recommendation]]]]:
+    """Replay the findings in calendar order through the protocols; returns when each
+    recommendation was raised and the findings that raised or refreshed one."""
+    engine = RecommendationEngine([load_builtin_protocol()])
+    by_day: dict[dt.date, list[Finding]] = {}
+    for run in runs.values():
+        for finding in run.findings:
+            by_day.setdefault(finding.date, []).append(finding)
+    raised: dict[str, list[dt.date]] = {pid: [] for pid in runs}
+    acted: list[tuple[Finding, list[Recommendation]]] = []
+    task = progress.add_task("Clinic: protocols and triage", total=len(by_day))
+    for day in sorted(by_day):
+        for finding in by_day[day]:
+            pid = finding.patient_id
+            store.findings.add(finding)
+            known = store.recommendations.list_for_patient(pid)
+            result = engine.evaluate(finding, _end_of_day(finding.date, zones[pid]), known)
+            for rec in (*result.expired, *result.new, *result.updated):
+                store.recommendations.upsert(rec)
+            raised[pid].extend(finding.date for _ in result.new)
+            if result.recommendations:
+                acted.append((finding, list(result.recommendations)))
+        progress.advance(task)
+    return raised, acted
+
+
+def write_bundle(
+    runs: Mapping[str, DeviceRun],
+    acted: Sequence[tuple[Finding, list[Recommendation]]],
+    zones: Mapping[str, str],
+    store: SqlStore,
+    out: Path,
+    recorded: dt.datetime,
+) -> Path:
+    """One validated transaction Bundle; its resources also go to the store's FHIR repository."""
+    bundles = [
+        finding_bundle(
+            finding,
+            zone=zones[finding.patient_id],
+            recorded=recorded,
+            recommendations=recs,
+            table=runs[finding.patient_id].table,
+        )
+        for finding, recs in acted
+    ]
+    for pid, run in runs.items():
+        bundles.append(
+            finding_bundle(run.findings[-1], zone=zones[pid], recorded=recorded, table=run.table)
+        )
+    bundle = merge_transaction_bundles(bundles, recorded)
+    validate_bundle(bundle)
+    path = out / "fhir-transaction-bundle.json"
+    path.write_text(json.dumps(bundle, indent=1) + "\n", encoding="utf-8")
+    for resource in bundle_resources(bundle):
+        store.fhir.put(resource)
+    return path
+
+
+def run_demo(options: DemoOptions) -> DemoResult:
+    """Run the demo and print its summary table; see the module docstring."""
+    console = Console(quiet=options.quiet)
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "bedside.db"
+    for stale in (db, db.with_suffix(".db-wal"), db.with_suffix(".db-shm")):
+        stale.unlink(missing_ok=True)
+    clinic_config = CohortConfig(
+        n_patients=options.patients, n_days=options.days, seed=options.seed, **options.cohort
+    )
+    with _progress(console) as progress:
+        model_path = train_risk_model(options, progress, out / "models" / "episode-risk")
+        model = EpisodeRiskModel.load(model_path)
+        gen = progress.add_task("Clinic cohort: generate", total=1)
+        clinic = generate_cohort(clinic_config)
+        progress.advance(gen)
+        zones = {p.patient_id: p.zone for p in clinic.patients}
+        runs = run_devices(clinic.patients, model, progress)
+        store = create_store(f"sqlite:///{db}")
+        raised, acted = run_clinic(runs, zones, store, progress)
+    last_day = clinic_config.start_date + dt.timedelta(days=options.days - 1)
+    clock_end = _end_of_day(last_day, clinic_config.zone)
+    bundle_path = write_bundle(runs, acted, zones, store, out, clock_end)
+    summary = summarise(
+        episodes={p.patient_id: [(e.onset, e.end) for e in p.episodes] for p in clinic.patients},
+        recommendation_dates=raised,
+        patients=options.patients,
+        monitored_days=options.days,
+        seed=options.seed,
+    )
+    recs = [
+        r for p in clinic.patients for r in store.recommendations.list_for_patient(p.patient_id)
+    ]
+    _print_summary(console, summary, recs, bundle_path, model_path)
+    return DemoResult(summary, store, bundle_path, model_path, clock_end, recs)
+
+
+def _print_summary(
+    console: Console,
+    summary: DemoSummary,
+    recs: Sequence[Recommendation],
+    bundle_path: Path,
+    model_path: Path,
+) -> None:
+    table = Table(title="Bedside demo: synthetic clinic")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in summary.to_json_dict().items():
+        table.add_row(key, "n/a" if value is None else str(value))
+    console.print(table)
+    open_now = sum(r.status is RecommendationStatus.OPEN for r in recs)
+    console.print(f"Recommendations raised: {len(recs)} (open at the end: {open_now})")
+    console.print(f"FHIR transaction bundle: {bundle_path}")
+    console.print(f"Episode-risk model bundle: {model_path}")
