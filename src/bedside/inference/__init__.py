@@ -6,7 +6,6 @@ from bedside.inference.bundle import (
     FeatureSpec,
     JsonValue,
     ModelBundle,
-    feature_specs,
     load_bundle,
     save_bundle,
 )
@@ -19,7 +18,6 @@ __all__ = [
     "JsonValue",
     "ModelBundle",
     "OnnxModel",
-    "feature_specs",
     "load_bundle",
     "save_bundle",
 ]

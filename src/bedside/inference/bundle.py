@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, TypeAlias
@@ -43,7 +43,6 @@ __all__ = [
     "FeatureSpec",
     "JsonValue",
     "ModelBundle",
-    "feature_specs",
     "load_bundle",
     "save_bundle",
 ]
@@ -283,8 +282,3 @@ def _json_object(value: object, source: str, name: str) -> dict[str, JsonValue]:
     if not isinstance(value, dict):
         raise ModelError(f"{source}: {name!r} must be a JSON object")
     return value
-
-
-def feature_specs(names: Sequence[str], descriptions: Mapping[str, str]) -> tuple[FeatureSpec, ...]:
-    """Float32 feature specs for names in order, with optional descriptions."""
-    return tuple(FeatureSpec(n, "float32", descriptions.get(n, "")) for n in names)

@@ -4,6 +4,10 @@ Prediction (`EpisodeRiskModel`, `DepresjonModel.load`) needs only onnxruntime an
 that train or evaluate models (`train_episode_risk`, `train_depresjon`, `evaluate_depresjon`, ...)
 import scikit-learn and are loaded lazily on first access, so that a device importing
 `bedside.models` never loads scikit-learn.
+
+The models layer does not import the readers (`bedside.sensors`): functions that start from files
+(`train_depresjon`, `score_recordings`, `evaluate_depresjon`) take a `RecordingReader`, e.g.
+``lambda path: extract_daily(read_depresjon(path))``.
 """
 
 from __future__ import annotations
