@@ -11,7 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def depresjon_root() -> Path:
-    """The Depresjon folder: $BEDSIDE_DEPRESJON_DIR, else ../shared/data/depresjon beside the repo."""
+    """$BEDSIDE_DEPRESJON_DIR, else ../shared/data/depresjon beside the repository."""
     env = os.environ.get("BEDSIDE_DEPRESJON_DIR")
     return Path(env) if env else REPO_ROOT.parent / "shared" / "data" / "depresjon"
 

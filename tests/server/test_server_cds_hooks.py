@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-import warnings
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from bedside.domain import Evidence, Priority, Recommendation, RecommendationStatus, Role
 from bedside.server import SERVICE_ID, create_app
 from bedside.store import MemoryStore
-
-with warnings.catch_warnings():  # starlette warns that it would rather use httpx2
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 BASE = "https://bedside.example.org"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from bedside.domain import (
     Evidence,
@@ -23,10 +23,6 @@ from bedside.domain import (
 from bedside.server import create_app
 from bedside.server.dashboard import RECENT_FINDINGS
 from bedside.store import MemoryStore, create_store
-
-with warnings.catch_warnings():  # starlette warns that it would rather use httpx2
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.observation import Observation
@@ -14,10 +14,6 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from bedside.server import FHIR_JSON, create_app
 from bedside.store import MemoryStore
-
-with warnings.catch_warnings():  # starlette warns that it would rather use httpx2
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 BASE = "https://bedside.example.org"

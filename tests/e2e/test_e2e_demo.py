@@ -1,0 +1,133 @@
+"""End to end: `bedside demo --no-serve` on a small clinic, checked against its ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from bedside.cli.app import app
+from bedside.cli.demo_summary import summarise
+from bedside.fhir import validate_bundle
+from bedside.sensors import CohortConfig, generate_cohort
+from bedside.server import create_app
+from bedside.store import create_store
+
+PATIENTS, DAYS, SEED = 14, 60, 7
+COHORT = {"episode_fraction": "0.5"}
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    args = [
+        "demo", "--no-serve", "--patients", str(PATIENTS), "--days", str(DAYS),
+        "--seed", str(SEED), "--training-patients", "60", "--out", str(out),
+        "--summary-json", str(out / "summary.json"),
+    ]  # fmt: skip
+    for key, value in COHORT.items():
+        args += ["--cohort", f"{key}={value}"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "episodes_caught" in result.output
+    return out
+
+
+def _truth() -> dict[str, list[tuple[dt.date, dt.date]]]:
+    config = CohortConfig(
+        n_patients=PATIENTS,
+        n_days=DAYS,
+        seed=SEED,
+        episode_fraction=float(COHORT["episode_fraction"]),
+    )
+    return {
+        p.patient_id: [(e.onset, e.end) for e in p.episodes]
+        for p in generate_cohort(config).patients
+    }
+
+
+def test_summary_has_exactly_the_specified_keys(demo_out: Path) -> None:
+    summary = json.loads((demo_out / "summary.json").read_text())
+    assert list(summary) == [
+        "patients", "episodes_injected", "episodes_caught", "median_delay_days",
+        "false_recommendations", "recommendations_per_100_patients_per_week", "seed",
+    ]  # fmt: skip
+    assert summary["patients"] == PATIENTS
+    assert summary["seed"] == SEED
+
+
+def test_injected_episodes_are_caught(demo_out: Path) -> None:
+    summary = json.loads((demo_out / "summary.json").read_text())
+    truth = _truth()
+    assert summary["episodes_injected"] == sum(len(e) for e in truth.values()) > 0
+    assert summary["episodes_caught"] >= 0.5 * summary["episodes_injected"]
+    assert summary["median_delay_days"] is not None
+    assert 0 <= summary["median_delay_days"] <= 21
+
+
+def test_summary_agrees_with_the_stored_recommendations(demo_out: Path) -> None:
+    summary = json.loads((demo_out / "summary.json").read_text())
+    store = create_store(f"sqlite:///{demo_out / 'bedside.db'}")
+    truth = _truth()
+    zone = CohortConfig().zone
+    raised: dict[str, list[dt.date]] = {}
+    for pid in truth:
+        for rec in store.recommendations.list_for_patient(pid):
+            # a finding for local day D is evaluated at the end of D (local midnight)
+            local_day = rec.created.astimezone(dt.UTC).astimezone(
+                __import__("zoneinfo").ZoneInfo(zone)
+            ).date() - dt.timedelta(days=1)
+            raised.setdefault(pid, []).append(local_day)
+    recomputed = summarise(
+        episodes=truth,
+        recommendation_dates=raised,
+        patients=PATIENTS,
+        monitored_days=DAYS,
+        seed=SEED,
+    )
+    assert recomputed.to_json_dict() == summary
+    # every recommendation is a recommendation, with evidence a clinician can check
+    for recs in (store.recommendations.list_for_patient(pid) for pid in truth):
+        for rec in recs:
+            assert rec.action.startswith("Consider")
+            assert any(e.kind == "trend" for e in rec.evidence)
+            assert any(e.kind == "risk" for e in rec.evidence)
+    store.close()
+
+
+def test_fhir_bundle_is_valid_and_holds_tasks_and_risk(demo_out: Path) -> None:
+    bundle = json.loads((demo_out / "fhir-transaction-bundle.json").read_text())
+    validate_bundle(bundle)
+    types = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "Observation", "RiskAssessment", "Task", "Provenance", "Device"} <= types
+    tasks = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Task"]
+    assert all(t["intent"] == "proposal" for t in tasks)
+
+
+def test_served_cds_cards_match_open_recommendations(demo_out: Path) -> None:
+    store = create_store(f"sqlite:///{demo_out / 'bedside.db'}")
+    open_recs = store.recommendations.list_open()
+    assert open_recs, "the demo should leave open recommendations to show"
+    end = max(r.created for r in open_recs)
+    client = TestClient(create_app(store, clock=lambda: end))
+    pid = open_recs[0].patient_id
+    response = client.post(
+        "/cds-services/bedside-patient-view",
+        json={
+            "hook": "patient-view",
+            "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": {"patientId": pid, "userId": "Practitioner/example"},
+        },
+    )
+    assert response.status_code == 200
+    cards = response.json()["cards"]
+    assert cards
+    assert all(len(c["summary"]) < 140 for c in cards)
+    task = client.get(f"/fhir/Task?patient={pid}")
+    assert task.status_code == 200
+    store.close()
