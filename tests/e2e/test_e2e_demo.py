@@ -79,9 +79,7 @@ def test_summary_agrees_with_the_stored_recommendations(demo_out: Path) -> None:
     for pid in truth:
         for rec in store.recommendations.list_for_patient(pid):
             # a finding for local day D is evaluated at the end of D (local midnight)
-            local_day = rec.created.astimezone(dt.UTC).astimezone(
-                __import__("zoneinfo").ZoneInfo(zone)
-            ).date() - dt.timedelta(days=1)
+            local_day = rec.created.astimezone(ZoneInfo(zone)).date() - dt.timedelta(days=1)
             raised.setdefault(pid, []).append(local_day)
     recomputed = summarise(
         episodes=truth,
