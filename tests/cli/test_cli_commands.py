@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import math
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_extract_depresjon_matches_the_library(depresjon_dir: Path, tmp_path: Pa
 
     dates = _dates(out)
     assert len(dates) == expected.n_days
-    assert all(b - a == dt.timedelta(days=1) for a, b in zip(dates, dates[1:], strict=False))
+    assert all(b - a == dt.timedelta(days=1) for a, b in itertools.pairwise(dates))
     assert dates == expected.date_list()
 
     back = read_daily_csv(out, patient_id="condition_1", zone="Europe/Oslo")
@@ -100,8 +101,10 @@ def test_extract_generic_csv_gives_one_row_per_local_day(tmp_path: Path) -> None
 
     result = runner.invoke(
         app,
-        ["biomarkers", "extract", "--format", "csv", "--zone", "Europe/Oslo", str(source)]
-        + ["--out", str(out)],
+        [
+            *("biomarkers", "extract", "--format", "csv", "--zone", "Europe/Oslo"),
+            *(str(source), "--out", str(out)),
+        ],
     )
     assert result.exit_code == 0, result.output
     # Local days: midnight-to-midnight in Oslo. Read as UTC, the data would span 4 days.
@@ -140,10 +143,11 @@ def test_lenient_drops_the_bad_row_and_succeeds(tmp_path: Path) -> None:
         )
     assert result.exit_code == 0, result.output
     assert _dates(out) == [dt.date(2024, 1, 8), dt.date(2024, 1, 9)]
-    # One dropped minute of 2880: the first day keeps all but one minute of its mean inputs.
+    # One dropped minute of 2880: the first day loses one minute of coverage, the second none.
     table = read_daily_csv(out, patient_id="p", zone="Europe/Oslo")
     (coverage,) = table.coverage.values()
-    assert math.isclose(coverage[0], 1439 / 1440) and math.isclose(coverage[1], 1.0)
+    assert math.isclose(coverage[0], 1439 / 1440)
+    assert math.isclose(coverage[1], 1.0)
 
 
 def test_unknown_format_fails_clearly(tmp_path: Path) -> None:
