@@ -30,9 +30,14 @@ format: bootstrap
 test: lint
 	$(BIN)/pytest -n 2 $(ARGS)
 
+DEPRESJON ?= ../shared/data/depresjon
+
 bench: bootstrap
 	$(BIN)/python bench/biomarkers.py
 	$(BIN)/python bench/models.py
+	@if [ -f $(DEPRESJON)/scores.csv ]; then \
+		$(BIN)/bedside model evaluate --dataset depresjon $(DEPRESJON); \
+	else echo "Depresjon data absent at $(DEPRESJON): evaluation skipped"; fi
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -101,8 +101,15 @@ def demo(
         from bedside.server import create_app
         from bedside.server import serve as serve_app
 
-        typer.echo(f"Serving the dashboard and CDS Hooks on http://{host}:{port} (Ctrl-C stops)")
-        serve_app(create_app(result.store, base_url=f"http://{host}:{port}"), host=host, port=port)
+        # The server shows the clinic as of the end of the simulated period, not today's date,
+        # so that recommendations raised in the replay are open rather than long expired.
+        end = result.clock_end
+        typer.echo(
+            f"Serving the dashboard, CDS Hooks and FHIR API on http://{host}:{port} as of "
+            f"{end.isoformat()} (Ctrl-C stops)"
+        )
+        app_ = create_app(result.store, base_url=f"http://{host}:{port}", clock=lambda: end)
+        serve_app(app_, host=host, port=port)
 
 
 @biomarkers_app.command("extract")
@@ -120,23 +127,35 @@ def biomarkers_extract(
     ] = False,
 ) -> None:
     """Write the daily biomarker table of one recording (one row per local day)."""
-    from bedside.biomarkers import extract_daily, write_daily_csv
-    from bedside.domain import Modality
-    from bedside.sensors import read_depresjon, read_timestamp_value_csv
+    import warnings
 
+    from bedside.biomarkers import extract_daily, write_daily_csv
+    from bedside.domain import DroppedRowsWarning, Modality
+    from bedside.sensors import read_depresjon_with_report, read_timestamp_value_csv_with_report
+
+    if format not in ("depresjon", "csv"):
+        raise typer.BadParameter(f"unknown format {format!r}; use depresjon or csv")
     try:
-        if format == "depresjon":
-            frame = read_depresjon(input, zone=zone, lenient=lenient)
-        elif format == "csv":
-            frame = read_timestamp_value_csv(
-                input, zone=zone, modality=Modality.ACTIGRAPHY, lenient=lenient
-            )
-        else:
-            raise typer.BadParameter(f"unknown format {format!r}; use depresjon or csv")
+        with warnings.catch_warnings():
+            # the report below says the same in one line
+            warnings.simplefilter("ignore", DroppedRowsWarning)
+            if format == "depresjon":
+                frame, report = read_depresjon_with_report(input, zone=zone, lenient=lenient)
+            else:
+                frame, report = read_timestamp_value_csv_with_report(
+                    input, zone=zone, modality=Modality.ACTIGRAPHY, lenient=lenient
+                )
         table = extract_daily(frame)
         write_daily_csv(table, out)
     except BedsideError as exc:
         raise _fail(exc) from exc
+    if report.rows_dropped:
+        dropped = ", ".join(f"{n} {reason}" for reason, n in sorted(report.rows_dropped.items()))
+        typer.secho(
+            f"{input}: kept {report.rows_kept} of {report.rows_read} rows; dropped {dropped}",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     typer.echo(f"wrote {table.n_days} days x {len(table.values)} biomarkers to {out}")
 
 
