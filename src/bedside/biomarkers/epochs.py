@@ -20,11 +20,9 @@ import polars as pl
 from bedside.domain import InputFormatError, SampleFrame
 
 __all__ = [
-    "HourlyBins",
     "MinuteGrid",
     "daily_coverage",
     "day_lengths_min",
-    "hourly_bins",
     "local_midnight_utc",
     "minute_grid",
 ]
@@ -200,53 +198,3 @@ def daily_coverage(grid: MinuteGrid) -> FloatArray:
     valid = np.bincount(grid.day_index[grid.valid], minlength=grid.n_days).astype(np.float64)
     lengths = day_lengths_min(grid.first_day, grid.n_days, grid.zone)
     return np.clip(valid / lengths, 0.0, 1.0)
-
-
-@dataclass(frozen=True, slots=True)
-class HourlyBins:
-    """Consecutive local clock hours with the mean count of their valid minutes.
-
-    Bins follow real time: the spring-forward hour does not exist, and the repeated fall-back
-    hour forms two bins (one per UTC offset), both labelled with the same wall-clock hour.
-
-    Attributes
-    ----------
-    mean : ndarray of float64, shape (h,)
-        Mean counts per minute over the valid minutes of the bin; NaN when none is valid.
-    n_valid : ndarray of int64, shape (h,)
-        Valid minutes in the bin.
-    wall_hour : ndarray of int64, shape (h,)
-        Local wall-clock hour 0..23 at the start of the bin.
-    local_day : ndarray of int64, shape (h,)
-        Local date of the bin (days since the epoch).
-    """
-
-    mean: FloatArray
-    n_valid: IntArray
-    wall_hour: IntArray
-    local_day: IntArray
-
-
-def hourly_bins(grid: MinuteGrid) -> HourlyBins:
-    """Bin a minute grid into local clock hours (pyActigraphy's ``resample('1h')`` on real time)."""
-    if grid.counts.size == 0:
-        e = np.zeros(0, dtype=np.int64)
-        return HourlyBins(np.zeros(0), e, e, e)
-    wall_s = (np.arange(grid.counts.size, dtype=np.int64) * 60 + grid.start_utc) + grid.offset_s
-    hour_key = np.floor_divide(wall_s, 3600)
-    change = np.ones(hour_key.size, dtype=bool)
-    change[1:] = (hour_key[1:] != hour_key[:-1]) | (grid.offset_s[1:] != grid.offset_s[:-1])
-    bin_id = np.cumsum(change) - 1
-    n_bins = int(bin_id[-1]) + 1
-    valid = grid.valid
-    n_valid = np.bincount(bin_id[valid], minlength=n_bins).astype(np.int64)
-    sums = np.bincount(bin_id[valid], weights=grid.counts[valid], minlength=n_bins)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n_valid > 0, sums / np.maximum(n_valid, 1), np.nan)
-    starts = np.flatnonzero(change)
-    return HourlyBins(
-        mean=mean,
-        n_valid=n_valid,
-        wall_hour=np.mod(hour_key[starts], 24),
-        local_day=grid.local_day[starts],
-    )
