@@ -10,6 +10,7 @@ from bedside.biomarkers.circadian import (
 )
 from bedside.biomarkers.daily_table import ACTIGRAPHY_IDS, extract_daily
 from bedside.biomarkers.epochs import MinuteGrid, daily_coverage, minute_grid
+from bedside.biomarkers.merge import merge_daily_tables
 from bedside.biomarkers.registry import REGISTRY, get_spec, specs_for
 from bedside.biomarkers.sleep import SLEEP_IDS, cole_kripke, main_sleep_periods, webster_rescore
 from bedside.biomarkers.table_csv import read_daily_csv, write_daily_csv
@@ -30,6 +31,7 @@ __all__ = [
     "extract_daily",
     "get_spec",
     "main_sleep_periods",
+    "merge_daily_tables",
     "minute_grid",
     "nonparametric_measures",
     "read_daily_csv",
