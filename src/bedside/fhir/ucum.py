@@ -13,6 +13,7 @@ __all__ = ["EMITTED_UNITS", "UcumSyntaxError", "parse_ucum"]
 
 EMITTED_UNITS: frozenset[str] = frozenset(
     {"1", "%", "min", "h", "d", "/a", "{count}", "{count}/min"}
+    | {"nmol/L", "nmol/L.min", "nmol/L/h"}
 )
 """Every UCUM unit code Bedside writes into a Quantity."""
 
