@@ -13,7 +13,15 @@ $(BIN)/bedside: pyproject.toml uv.lock
 	$(UV) sync --locked --group dev
 	@touch $@
 
-bootstrap: $(BIN)/bedside
+# The independent FHIR validator and test FHIR server (Medplum 4.5.2 on Node 20), from the
+# committed package-lock.json.
+NODE_STAMP := node/node_modules/.package-lock.json
+
+$(NODE_STAMP): node/package.json node/package-lock.json
+	cd node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bootstrap: $(BIN)/bedside $(NODE_STAMP)
 
 demo: bootstrap
 	$(BIN)/bedside demo $(ARGS)
@@ -40,4 +48,4 @@ bench: bootstrap
 	else echo "Depresjon data absent at $(DEPRESJON): evaluation skipped"; fi
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node/node_modules out .pytest_cache .mypy_cache .ruff_cache

@@ -25,3 +25,17 @@ def depresjon_dir() -> Path:
             pytest.fail(f"Depresjon data not found at {root} (required in CI)")
         pytest.skip(f"Depresjon data not found at {root}")
     return root
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> Path:
+    """The node/ folder with Medplum installed; skipped locally when absent, a failure in CI."""
+    from bedside.domain import ConfigurationError
+    from bedside.fhir import node_dir
+
+    try:
+        return node_dir()
+    except ConfigurationError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Node tools unavailable (required in CI): {exc}")
+        pytest.skip(f"Node tools unavailable: {exc}")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bedside.cli.app import app
 from bedside.cli.demo_summary import summarise
-from bedside.fhir import validate_bundle
+from bedside.fhir import medplum_validate, validate_bundle
 from bedside.sensors import CohortConfig, generate_cohort
 from bedside.server import create_app
 from bedside.store import create_store
@@ -105,6 +105,16 @@ def test_fhir_bundle_is_valid_and_holds_tasks_and_risk(demo_out: Path) -> None:
     assert {"Patient", "Observation", "RiskAssessment", "Task", "Provenance", "Device"} <= types
     tasks = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Task"]
     assert all(t["intent"] == "proposal" for t in tasks)
+
+
+def test_fhir_bundle_passes_medplum(demo_out: Path, node_tools: Path) -> None:
+    bundle = json.loads((demo_out / "fhir-transaction-bundle.json").read_text())
+    results = medplum_validate([bundle])
+    assert len(results) == len(bundle["entry"]) + 1
+    errors = [(r.path, e.text) for r in results for e in r.errors]
+    assert errors == []
+    # The only warnings: Medplum cannot type-check urn:uuid references inside a transaction.
+    assert all("urn:uuid:" in i.text for r in results for i in r.issues)
 
 
 def test_served_cds_cards_match_open_recommendations(demo_out: Path) -> None:

@@ -38,7 +38,10 @@ def test_bundle_validates_and_has_every_resource_type(bundle: dict[str, Any]) ->
     assert counts["Task"] == 1
     trend_obs = [o for o in _by_type(bundle, "Observation") if "interpretation" in o["resource"]]
     assert len(trend_obs) == 2
+    assert counts["PractitionerRole"] == 1
+    assert counts["ServiceRequest"] + counts["CommunicationRequest"] == 1
     generated = counts["Observation"] + counts["RiskAssessment"] + counts["Task"]
+    generated += counts["ServiceRequest"] + counts["CommunicationRequest"]
     assert counts["Provenance"] == generated
 
 
@@ -90,12 +93,20 @@ def test_references_resolve_within_bundle(bundle: dict[str, Any]) -> None:
 
 def test_provenance_chain_biomarker_to_trend_to_risk_to_task(bundle: dict[str, Any]) -> None:
     resources = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
-    sources = {}
+    sources: dict[str, list[str]] = {}
+    raw: dict[str, list[str]] = {}
     for prov in _by_type(bundle, "Provenance"):
         p = prov["resource"]
         target = p["target"][0]["reference"]
         assert target in resources
-        sources[target] = [e["what"]["reference"] for e in p.get("entity", [])]
+        sources[target] = [
+            e["what"]["reference"] for e in p.get("entity", []) if "reference" in e["what"]
+        ]
+        raw[target] = [
+            e["what"]["identifier"]["value"]
+            for e in p.get("entity", [])
+            if "identifier" in e["what"]
+        ]
         for agent in p["agent"]:
             assert resources[agent["who"]["reference"]]["resourceType"] == "Device"
 
@@ -111,6 +122,11 @@ def test_provenance_chain_biomarker_to_trend_to_risk_to_task(bundle: dict[str, A
     assert rtype(biomarker) == "Observation"
     assert "interpretation" not in resources[biomarker]
     assert sources[biomarker] == []
+    assert raw[biomarker] == ["watch-1/actigraphy"]  # raw samples: a logical reference only
+    request = resources[task]["focus"]["reference"]
+    assert rtype(request) in ("ServiceRequest", "CommunicationRequest")
+    assert request in sources[task]
+    assert rtype(resources[task]["owner"]["reference"]) == "PractitionerRole"
     task_prov = next(
         p["resource"]
         for p in _by_type(bundle, "Provenance")

@@ -2,6 +2,7 @@
 
 from bedside.domain.biomarker_spec import BiomarkerSpec, Concern
 from bedside.domain.clinical_context import MedicationRecord, Phq9Response
+from bedside.domain.condition import ConditionRecord
 from bedside.domain.daily import DailyBiomarkers, DailyBiomarkerTable
 from bedside.domain.errors import (
     BedsideError,
@@ -35,6 +36,7 @@ __all__ = [
     "BiomarkerSpec",
     "ClinicianId",
     "Concern",
+    "ConditionRecord",
     "ConfigurationError",
     "Contribution",
     "DailyBiomarkerTable",

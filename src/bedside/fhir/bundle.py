@@ -19,7 +19,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from bedside.biomarkers.registry import get_spec
 from bedside.domain import DailyBiomarkerTable, Finding, Recommendation
+from bedside.fhir.care_requests import care_request, care_request_ref, care_role, care_role_ref
 from bedside.fhir.codes import FHIR_NAMESPACE, if_none_exist
 from bedside.fhir.observations import biomarker_observation, biomarker_observation_ref
 from bedside.fhir.participants import (
@@ -31,8 +33,9 @@ from bedside.fhir.participants import (
     patient_device,
     patient_stub,
 )
-from bedside.fhir.provenance import ProvenanceAgent, protocol_policy, provenance
+from bedside.fhir.provenance import ProvenanceAgent, RawSource, protocol_policy, provenance
 from bedside.fhir.risk import risk_assessment, risk_assessment_ref
+from bedside.fhir.safety import crisis_detected_issue, crisis_flag, is_crisis
 from bedside.fhir.tasks import recommendation_task
 from bedside.fhir.trends import trend_observation, trend_observation_ref
 
@@ -153,10 +156,11 @@ def finding_bundle(
     """A transaction Bundle with everything a clinic stores for one finding.
 
     Contents: Patient stub, patient Device, model Device (when there is a risk), one engine Device
-    per protocol version, the biomarker Observations behind the trends (days onset..detection)
-    and the risk contributions (the 7 days ending on ``as_of``) when `table` is given, one
-    Observation per trend, the RiskAssessment, one Task per recommendation, and a Provenance for
-    each Observation, RiskAssessment and Task.
+    per protocol version and one PractitionerRole per routed role, the biomarker Observations
+    behind the trends (days onset..detection) and the risk contributions (the 7 days ending on
+    ``as_of``) when `table` is given, one Observation per trend, the RiskAssessment, per
+    recommendation a CommunicationRequest or ServiceRequest and the Task proposing it (plus a
+    safety Flag and DetectedIssue for a crisis), and a Provenance for each generated resource.
 
     Parameters
     ----------
@@ -190,8 +194,13 @@ def finding_bundle(
         provenances.append(provenance(_ref(resource), recorded, agents, **kw))
 
     biomarker_obs = _biomarker_obs(finding, table)
-    for obs in biomarker_obs.values():
-        add(obs, [device])
+    for (bid, _day), obs in biomarker_obs.items():
+        modality = get_spec(bid).modality.value
+        raw = RawSource(
+            f"{finding.device_id}/{modality}",
+            f"raw {modality} samples on device {finding.device_id} (never transmitted)",
+        )
+        add(obs, [device], raw_sources=[raw])
     trend_refs: list[str] = []
     for t in finding.trends:
         derived = [
@@ -227,7 +236,16 @@ def finding_bundle(
         agents.append(device)
         policy = protocol_policy(rec.protocol_id, rec.protocol_version, rec.protocol_hash)
         sources = ([risk_ref] if risk_ref else []) + trend_refs
-        add(recommendation_task(rec, risk_ref), agents, sources=sources, policies=[policy])
+        role = care_role(rec.route)
+        engines.setdefault(role["id"], role)
+        add(care_request(rec, sources), agents, sources=sources, policies=[policy])
+        task = recommendation_task(
+            rec, risk_ref, focus_ref=care_request_ref(rec), owner_ref=care_role_ref(rec.route)
+        )
+        add(task, agents, sources=[*sources, care_request_ref(rec)], policies=[policy])
+        if is_crisis(rec):
+            add(crisis_flag(rec), agents, sources=sources, policies=[policy])
+            add(crisis_detected_issue(rec, sources), agents, sources=sources, policies=[policy])
     resources[2:2] = list(engines.values())
 
     name = f"bundle|{pid}|{finding.date.isoformat()}|{recorded.astimezone(dt.UTC).isoformat()}"

@@ -14,6 +14,7 @@ from bedside.fhir.codes import (
     OBSERVATION_CATEGORY_SYSTEM,
     SID,
     UCUM_SYSTEM,
+    VITAL_SIGN_LOINC,
     biomarker_coding,
     identifier,
     resource_id,
@@ -22,6 +23,9 @@ from bedside.fhir.participants import device_ref, patient_ref
 
 __all__ = [
     "ACTIVITY_CATEGORY",
+    "SURVEY_CATEGORY",
+    "VITAL_SIGNS_CATEGORY",
+    "biomarker_category",
     "biomarker_observation",
     "biomarker_observation_key",
     "biomarker_observation_ref",
@@ -32,6 +36,24 @@ __all__ = [
 ACTIVITY_CATEGORY: dict[str, Any] = {
     "coding": [{"system": OBSERVATION_CATEGORY_SYSTEM, "code": "activity", "display": "Activity"}]
 }
+VITAL_SIGNS_CATEGORY: dict[str, Any] = {
+    "coding": [
+        {"system": OBSERVATION_CATEGORY_SYSTEM, "code": "vital-signs", "display": "Vital Signs"}
+    ]
+}
+SURVEY_CATEGORY: dict[str, Any] = {
+    "coding": [{"system": OBSERVATION_CATEGORY_SYSTEM, "code": "survey", "display": "Survey"}]
+}
+_VITAL_FAMILIES = frozenset({"cardiac", "heart", "hrv", "weight", "body"})
+
+
+def biomarker_category(biomarker_id: str) -> dict[str, Any]:
+    """Observation category of a biomarker: ``vital-signs`` for heart rate, HRV and body
+    weight (by LOINC code or family), ``activity`` for everything else a wearable measures."""
+    spec = get_spec(biomarker_id)
+    if spec.loinc in VITAL_SIGN_LOINC or spec.family in _VITAL_FAMILIES:
+        return VITAL_SIGNS_CATEGORY
+    return ACTIVITY_CATEGORY
 
 
 def local_day_period(day: dt.date, zone: str, last_day: dt.date | None = None) -> dict[str, str]:
@@ -93,7 +115,7 @@ def biomarker_observation(
         "id": resource_id(SID.biomarker_observation, key),
         "identifier": [identifier(SID.biomarker_observation, key)],
         "status": "final",
-        "category": [ACTIVITY_CATEGORY],
+        "category": [biomarker_category(spec.id)],
         "code": {"coding": biomarker_coding(spec.id), "text": spec.display},
         "subject": {"reference": patient_ref(patient_id)},
         "effectivePeriod": local_day_period(day, zone),

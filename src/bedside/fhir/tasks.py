@@ -2,8 +2,10 @@
 
 Mapping: identifier = recommendation id (Bedside recommendation system); ``code`` = protocol
 (Bedside protocol CodeSystem, version = protocol version) with the action as text;
-``description`` = action; ``for`` = Patient; ``focus`` and ``reasonReference`` = the
-RiskAssessment; ``performerType`` = routed role (Bedside care-role CodeSystem); ``authoredOn`` and
+``description`` = action; ``for`` = Patient; ``focus`` = the proposed CommunicationRequest or
+ServiceRequest (else the RiskAssessment); ``reasonReference`` = the RiskAssessment; ``owner`` =
+the PractitionerRole of the routed role; ``performerType`` = routed role (Bedside care-role
+CodeSystem); ``authoredOn`` and
 ``executionPeriod.start`` = created; ``restriction.period.end`` = due; expiry in the extension
 :data:`EXT_RECOMMENDATION_EXPIRES`; rationale in ``note`` and each Evidence as an ``input``.
 """
@@ -48,14 +50,25 @@ def _instant(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).isoformat()
 
 
-def recommendation_task(rec: Recommendation, risk_ref: str | None = None) -> dict[str, Any]:
+def recommendation_task(
+    rec: Recommendation,
+    risk_ref: str | None = None,
+    *,
+    focus_ref: str | None = None,
+    owner_ref: str | None = None,
+) -> dict[str, Any]:
     """One recommendation as a Task.
 
     Parameters
     ----------
     rec : Recommendation
     risk_ref : str, optional
-        Reference to the RiskAssessment behind it (``focus`` and ``reasonReference``).
+        Reference to the RiskAssessment behind it (``reasonReference``; also ``focus`` when no
+        `focus_ref` is given).
+    focus_ref : str, optional
+        The CommunicationRequest or ServiceRequest the Task proposes (``focus``).
+    owner_ref : str, optional
+        The PractitionerRole of the routed role (``owner``).
     """
     task: dict[str, Any] = {
         "resourceType": "Task",
@@ -94,9 +107,12 @@ def recommendation_task(rec: Recommendation, risk_ref: str | None = None) -> dic
         ],
         "note": [{"text": rec.rationale}],
     }
+    if focus_ref is not None or risk_ref is not None:
+        task["focus"] = {"reference": focus_ref or risk_ref}
     if risk_ref is not None:
-        task["focus"] = {"reference": risk_ref}
         task["reasonReference"] = {"reference": risk_ref}
+    if owner_ref is not None:
+        task["owner"] = {"reference": owner_ref}
     if rec.evidence:
         task["input"] = [
             {"type": {"text": f"{e.kind}: {e.label}"}, "valueString": e.statement}

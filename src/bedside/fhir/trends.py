@@ -1,4 +1,5 @@
-"""Verified trend (TrendFinding) -> FHIR Observation with interpretation U (up) or D (down)."""
+"""Verified trend (TrendFinding) -> FHIR Observation with interpretation U (up) or D (down)
+and W (worse) or B (better)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bedside.fhir.codes import (
     identifier,
     resource_id,
 )
-from bedside.fhir.observations import ACTIVITY_CATEGORY, local_day_period
+from bedside.fhir.observations import biomarker_category, local_day_period
 from bedside.fhir.participants import device_ref, patient_ref
 
 __all__ = ["trend_observation", "trend_observation_key", "trend_observation_ref"]
@@ -75,12 +76,15 @@ def trend_observation(
     spec = get_spec(trend.biomarker)
     key = trend_observation_key(patient_id, trend)
     code, display = _INTERPRETATION[trend.direction]
+    # W/B say whether the change is clinically worse or better for this patient (the registry's
+    # direction of concern), which U/D alone cannot.
+    worse, worse_text = ("W", "Worse") if trend.adverse else ("B", "Better")
     obs: dict[str, Any] = {
         "resourceType": "Observation",
         "id": resource_id(SID.trend_observation, key),
         "identifier": [identifier(SID.trend_observation, key)],
         "status": "final",
-        "category": [ACTIVITY_CATEGORY],
+        "category": [biomarker_category(spec.id)],
         "code": {
             "coding": [
                 {"system": TREND_SYSTEM, "code": spec.id, "display": f"Trend of {spec.display}"}
@@ -91,7 +95,8 @@ def trend_observation(
         "effectivePeriod": local_day_period(trend.onset_date, zone, trend.detection_date),
         "issued": local_day_period(trend.detection_date, zone)["end"],
         "interpretation": [
-            {"coding": [{"system": INTERPRETATION_SYSTEM, "code": code, "display": display}]}
+            {"coding": [{"system": INTERPRETATION_SYSTEM, "code": code, "display": display}]},
+            {"coding": [{"system": INTERPRETATION_SYSTEM, "code": worse, "display": worse_text}]},
         ],
         "device": {"reference": device_ref(device_id)},
         "component": [

@@ -23,12 +23,22 @@ from pydantic import ValidationError
 
 from bedside.domain import BedsideError
 from bedside.fhir.codes import (
+    ACT_REASON_SYSTEM,
+    AUDIT_ENTITY_TYPE_SYSTEM,
+    AUDIT_EVENT_TYPE_SYSTEM,
+    CONSENT_SCOPE_SYSTEM,
+    DATA_OPERATION_SYSTEM,
+    DICOM_SYSTEM,
+    FLAG_CATEGORY_SYSTEM,
     INTERPRETATION_SYSTEM,
     LOINC_DISPLAYS,
     LOINC_SYSTEM,
+    OBJECT_ROLE_SYSTEM,
     OBSERVATION_CATEGORY_SYSTEM,
     PROVENANCE_AGENT_SYSTEM,
+    RESTFUL_INTERACTION_SYSTEM,
     RISK_PROBABILITY_SYSTEM,
+    SECURITY_SOURCE_TYPE_SYSTEM,
     UCUM_SYSTEM,
 )
 from bedside.fhir.ucum import EMITTED_UNITS, UcumSyntaxError, parse_ucum
@@ -38,6 +48,10 @@ __all__ = ["FhirValidationError", "validate_bundle", "validate_resource"]
 _OBS_STATUS = frozenset(
     {"registered", "preliminary", "final", "amended", "corrected", "cancelled"}
     | {"entered-in-error", "unknown"}
+)
+_PRIORITY = frozenset({"routine", "urgent", "asap", "stat"})
+_REQUEST_STATUS = frozenset(
+    {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
 )
 _REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
     ("Observation", "status"): _OBS_STATUS,
@@ -50,23 +64,69 @@ _REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
         {"unknown", "proposal", "plan", "order", "original-order", "reflex-order"}
         | {"filler-order", "instance-order", "option"}
     ),
-    ("Task", "priority"): frozenset({"routine", "urgent", "asap", "stat"}),
+    ("Task", "priority"): _PRIORITY,
     ("Device", "status"): frozenset({"active", "inactive", "entered-in-error", "unknown"}),
+    ("Flag", "status"): frozenset({"active", "inactive", "entered-in-error"}),
+    ("DetectedIssue", "status"): _OBS_STATUS,
+    ("DetectedIssue", "severity"): frozenset({"high", "moderate", "low"}),
+    ("CommunicationRequest", "status"): _REQUEST_STATUS,
+    ("CommunicationRequest", "priority"): _PRIORITY,
+    ("ServiceRequest", "status"): _REQUEST_STATUS,
+    ("ServiceRequest", "intent"): frozenset(
+        {"proposal", "plan", "directive", "order", "original-order", "reflex-order"}
+        | {"filler-order", "instance-order", "option"}
+    ),
+    ("ServiceRequest", "priority"): _PRIORITY,
+    ("Questionnaire", "status"): frozenset({"draft", "active", "retired", "unknown"}),
+    ("QuestionnaireResponse", "status"): frozenset(
+        {"in-progress", "completed", "amended", "entered-in-error", "stopped"}
+    ),
+    ("Consent", "status"): frozenset(
+        {"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"}
+    ),
+    ("AuditEvent", "action"): frozenset({"C", "R", "U", "D", "E"}),
+    ("AuditEvent", "outcome"): frozenset({"0", "4", "8", "12"}),
     ("Bundle", "type"): frozenset(
         {"document", "message", "transaction", "transaction-response", "batch"}
         | {"batch-response", "history", "searchset", "collection"}
     ),
 }
-_REQUIRED_PRESENT = {"Observation": ("status",), "RiskAssessment": ("status",)} | {
-    "Task": ("status", "intent")
+_REQUIRED_PRESENT: dict[str, tuple[str, ...]] = {
+    "Observation": ("status",),
+    "RiskAssessment": ("status",),
+    "Task": ("status", "intent"),
+    "Flag": ("status",),
+    "DetectedIssue": ("status",),
+    "CommunicationRequest": ("status",),
+    "ServiceRequest": ("status", "intent"),
+    "Questionnaire": ("status",),
+    "QuestionnaireResponse": ("status",),
+    "Consent": ("status", "scope", "category"),
 }
 _KNOWN_CODES: dict[str, frozenset[str]] = {
     OBSERVATION_CATEGORY_SYSTEM: frozenset(
         {"social-history", "vital-signs", "imaging", "laboratory", "procedure", "survey"}
         | {"exam", "therapy", "activity"}
     ),
-    INTERPRETATION_SYSTEM: frozenset({"U", "D", "N", "H", "L", "A"}),
+    INTERPRETATION_SYSTEM: frozenset({"U", "D", "N", "H", "L", "A", "W", "B"}),
     RISK_PROBABILITY_SYSTEM: frozenset({"negligible", "low", "moderate", "high", "certain"}),
+    FLAG_CATEGORY_SYSTEM: frozenset(
+        {"diet", "drug", "lab", "admin", "contact", "clinical", "behavioral", "research"}
+        | {"advance-directive", "safety"}
+    ),
+    CONSENT_SCOPE_SYSTEM: frozenset({"adr", "research", "patient-privacy", "treatment"}),
+    AUDIT_EVENT_TYPE_SYSTEM: frozenset({"rest", "access", "export", "device"}),
+    AUDIT_ENTITY_TYPE_SYSTEM: frozenset({"1", "2", "3", "4"}),
+    OBJECT_ROLE_SYSTEM: frozenset({str(i) for i in range(1, 25)}),
+    DICOM_SYSTEM: frozenset({"110150", "110151", "110152", "110153", "110154", "110155"}),
+    SECURITY_SOURCE_TYPE_SYSTEM: frozenset({str(i) for i in range(1, 10)}),
+    RESTFUL_INTERACTION_SYSTEM: frozenset(
+        {"read", "vread", "update", "patch", "delete", "history", "history-instance"}
+        | {"history-type", "history-system", "create", "search", "search-type"}
+        | {"search-system", "capabilities", "transaction", "batch", "operation"}
+    ),
+    DATA_OPERATION_SYSTEM: frozenset({"CREATE", "DELETE", "UPDATE", "APPEND", "NULLIFY"}),
+    ACT_REASON_SYSTEM: frozenset({"TREAT", "HPAYMT", "HOPERAT", "HRESCH", "PUBHLTH"}),
     PROVENANCE_AGENT_SYSTEM: frozenset(
         {"enterer", "performer", "author", "verifier", "legal", "attester", "informant"}
         | {"custodian", "assembler", "composer"}
@@ -126,6 +186,12 @@ def _check_terminology(resource: Mapping[str, Any], label: str, root: str) -> No
         if type_name == rtype and field in resource and resource[field] not in allowed:
             raise FhirValidationError(
                 label, f"{root}.{field}", f"code {resource[field]!r} not in {sorted(allowed)}"
+            )
+    if rtype == "Consent":
+        provision_type = (resource.get("provision") or {}).get("type")
+        if provision_type is not None and provision_type not in ("deny", "permit"):
+            raise FhirValidationError(
+                label, f"{root}.provision.type", f"code {provision_type!r} not deny/permit"
             )
     if rtype == "Provenance":
         for i, entity in enumerate(resource.get("entity", [])):
