@@ -43,6 +43,7 @@ DEPRESJON ?= ../shared/data/depresjon
 bench: bootstrap
 	$(BIN)/python bench/biomarkers.py
 	$(BIN)/python bench/models.py
+	$(BIN)/python bench/voice.py
 	@if [ -f $(DEPRESJON)/scores.csv ]; then \
 		$(BIN)/bedside model evaluate --dataset depresjon $(DEPRESJON); \
 	else echo "Depresjon data absent at $(DEPRESJON): evaluation skipped"; fi

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bedside.biomarkers.cortisol_specs import CORTISOL_SPECS
+from bedside.biomarkers.voice_specs import VOICE_SPECS
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
 __all__ = ["REGISTRY", "get_spec", "specs_for"]
@@ -138,7 +139,9 @@ _SPECS: tuple[BiomarkerSpec, ...] = (
     _spec("circadian.m10_onset_min", "M10 onset", "min", Concern.BOTH, (0, 1440), _VAN_SOMEREN),
 )
 
-REGISTRY: dict[str, BiomarkerSpec] = {spec.id: spec for spec in (*_SPECS, *CORTISOL_SPECS)}
+REGISTRY: dict[str, BiomarkerSpec] = {
+    spec.id: spec for spec in (*_SPECS, *CORTISOL_SPECS, *VOICE_SPECS)
+}
 
 
 def get_spec(biomarker_id: str) -> BiomarkerSpec:

@@ -14,13 +14,15 @@ __all__ = ["EMITTED_UNITS", "UcumSyntaxError", "parse_ucum"]
 EMITTED_UNITS: frozenset[str] = frozenset(
     {"1", "%", "min", "h", "d", "/a", "{count}", "{count}/min"}
     | {"nmol/L", "nmol/L.min", "nmol/L/h"}
+    | {"Hz", "{semitone}", "dB", "{syllable}/s", "s"}
 )
 """Every UCUM unit code Bedside writes into a Quantity."""
 
 _ATOMS = frozenset(
     {"1", "%", "s", "min", "h", "d", "wk", "mo", "a", "g", "m", "L", "mol", "Cel", "[ppm]"}
+    | {"Hz", "B"}
 )
-_PREFIXED = frozenset({"s", "g", "m", "L", "mol"})  # metric atoms that accept a prefix
+_PREFIXED = frozenset({"s", "g", "m", "L", "mol", "Hz", "B"})  # metric atoms that accept a prefix
 _PREFIXES = ("da", "k", "M", "G", "c", "d", "m", "u", "n", "p")
 
 
