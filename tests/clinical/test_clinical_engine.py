@@ -286,7 +286,9 @@ def test_dismissal_cooldown_suppresses() -> None:
     assert not result.updated
     assert result.decision("relapse_watch").has(ReasonCode.SUPPRESSED)
     cooldown = dt.timedelta(days=PROTOCOL.suppression.dismissal_cooldown_days)
-    after = engine().evaluate(finding(), NOW + cooldown, [dismissed])
+    same_episode = engine().evaluate(finding(), NOW + cooldown, [dismissed])
+    assert not same_episode.new, "an episode the clinician dismissed is never raised again"
+    after = engine().evaluate(finding(day=DAY + cooldown), NOW + cooldown, [dismissed])
     assert len(after.new) == 1
 
 

@@ -1,33 +1,34 @@
-"""The recommendation engine: findings + protocols -> new or updated recommendations.
+"""The recommendation engine: a patient's day + protocols -> new, updated, closed recommendations.
 
-Pure and deterministic: the same finding, time and open recommendations always give the same
-result, and recommendation ids are uuid5 of (patient, protocol id, first-trigger date), so a
-repeated evaluation never creates a second recommendation.
+Pure and deterministic: the same context, time and known recommendations always give the same
+result. Recommendation ids are uuid5 of (patient, protocol id, the date that keys the episode of
+evidence), so a repeated evaluation never creates a second recommendation, and an episode a
+clinician already answered (dismissed, completed) is not raised again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from bedside.biomarkers.registry import REGISTRY
-from bedside.clinical.evidence import (
-    contribution_evidence,
-    coverage_evidence,
-    risk_evidence,
-    trend_evidence,
-)
-from bedside.clinical.protocol import Protocol
+from bedside.clinical.context import CrisisSignal, PatientContext
+from bedside.clinical.protocol import Protocol, builtin_protocol_names, load_builtin_protocol
+from bedside.clinical.rule_crisis import check_crisis
+from bedside.clinical.rule_data_gap import check_data_gap
+from bedside.clinical.rule_improvement import check_improvement
+from bedside.clinical.rule_measurement import check_measurement
+from bedside.clinical.rule_medication import check_medication
+from bedside.clinical.rule_outcome import Reason, ReasonCode, RuleOutcome
+from bedside.clinical.rule_relapse import check_relapse
 from bedside.domain import (
-    Evidence,
+    ConfigurationError,
     Finding,
-    Modality,
+    MedicationRecord,
+    Phq9Response,
     Recommendation,
     RecommendationStatus,
-    TrendFinding,
 )
 
 __all__ = [
@@ -44,36 +45,26 @@ RECOMMENDATION_NAMESPACE = uuid.uuid5(
     uuid.NAMESPACE_URL, "https://bedside.example.org/recommendation"
 )
 _ACTIVE = (RecommendationStatus.OPEN, RecommendationStatus.ACCEPTED)
-
-
-class ReasonCode(StrEnum):
-    """Why a protocol did not fire."""
-
-    INSUFFICIENT_DATA = "insufficient_data"
-    LOW_COVERAGE = "low_coverage"
-    TOO_FEW_ADVERSE_TRENDS = "too_few_adverse_trends"
-    TOO_FEW_FAMILIES = "too_few_families"
-    RISK_BELOW_THRESHOLD = "risk_below_threshold"
-    SUPPRESSED = "suppressed"
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One reason a protocol did not fire, with the numbers behind it."""
-
-    code: ReasonCode
-    detail: str
+Rule = Callable[[Protocol, PatientContext], tuple[RuleOutcome, ...]]
+RULES: dict[str, Rule] = {
+    "relapse_watch": check_relapse,
+    "measurement_based_care": check_measurement,
+    "medication_effect": check_medication,
+    "crisis": check_crisis,
+    "data_gap": check_data_gap,
+    "improvement": check_improvement,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The outcome of one protocol for one finding."""
+    """The outcome of one protocol for one patient-day."""
 
     protocol_id: str
     fired: bool
     reasons: tuple[Reason, ...] = ()
     ignored_trends: tuple[str, ...] = ()
-    """Trends of the finding that did not count, each as ``<biomarker>: <why>``."""
+    """Inputs of the day that did not count, each as ``<what>: <why>``."""
 
     def has(self, code: ReasonCode) -> bool:
         return any(r.code is code for r in self.reasons)
@@ -88,9 +79,13 @@ class EngineResult:
     new : tuple of Recommendation
         Recommendations raised for the first time.
     updated : tuple of Recommendation
-        Open recommendations refreshed with new evidence (same id).
+        Active recommendations refreshed with new evidence (same id).
     expired : tuple of Recommendation
-        Open recommendations of the patient whose expiry has passed, now marked expired.
+        Active recommendations whose expiry has passed, now marked expired.
+    closed : tuple of Recommendation
+        Open recommendations the improvement protocol resolved (status ``resolved``).
+    escalated : tuple of Recommendation
+        Overdue open recommendations moved to a more urgent tier or another role.
     decisions : tuple of Decision
         One per protocol, with the reasons when it did not fire.
     """
@@ -99,11 +94,18 @@ class EngineResult:
     updated: tuple[Recommendation, ...] = ()
     expired: tuple[Recommendation, ...] = ()
     decisions: tuple[Decision, ...] = field(default=())
+    closed: tuple[Recommendation, ...] = ()
+    escalated: tuple[Recommendation, ...] = ()
 
     @property
     def recommendations(self) -> tuple[Recommendation, ...]:
         """New and updated recommendations together."""
         return self.new + self.updated
+
+    @property
+    def changed(self) -> tuple[Recommendation, ...]:
+        """Everything to write back, in an order where the last write of an id wins."""
+        return self.expired + self.closed + self.new + self.updated + self.escalated
 
     def decision(self, protocol_id: str) -> Decision:
         for d in self.decisions:
@@ -113,7 +115,7 @@ class EngineResult:
 
 
 def recommendation_id(patient_id: str, protocol_id: str, first_trigger: dt.date) -> str:
-    """Stable id: uuid5 of patient, protocol id and the local date the protocol first fired."""
+    """Stable id: uuid5 of patient, protocol id and the date keying the episode of evidence."""
     name = f"{patient_id}|{protocol_id}|{first_trigger.isoformat()}"
     return str(uuid.uuid5(RECOMMENDATION_NAMESPACE, name))
 
@@ -122,46 +124,70 @@ def _is_active(rec: Recommendation, now: dt.datetime) -> bool:
     return rec.status in _ACTIVE and rec.expires > now
 
 
-def _why_not_counted(trend: TrendFinding, day: dt.date, protocol: Protocol) -> str | None:
-    """Why a trend does not count towards the trigger (None when it counts, coverage aside)."""
-    trig = protocol.trigger
-    if trend.biomarker not in REGISTRY:
-        return "not in the biomarker registry"
-    if not trend.adverse:
-        return "not in the direction of concern"
-    if trend.days_sustained < trig.min_days_sustained:
-        return f"sustained {trend.days_sustained} d, {trig.min_days_sustained} d required"
-    age = (day - trend.detection_date).days
-    if age < 0:
-        return "detected after the finding's date"
-    if age > trig.max_trend_age_days:
-        return f"detected {age} d ago, at most {trig.max_trend_age_days} d allowed"
-    return None
-
-
 class RecommendationEngine:
-    """Evaluate findings against declarative protocols.
+    """Evaluate a patient's day against declarative protocols.
 
     Parameters
     ----------
     protocols : sequence of Protocol
-        Distinct protocol ids.
+        Distinct protocol ids. An improvement protocol may close only non-crisis protocols.
     """
 
     def __init__(self, protocols: Sequence[Protocol]) -> None:
         ids = [p.id for p in protocols]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"duplicate protocol ids in {ids}")
+            raise ConfigurationError(f"duplicate protocol ids in {ids}")
+        crisis = {p.id for p in protocols if p.trigger.kind == "crisis"}
+        for p in protocols:
+            closes = set(getattr(p.trigger, "closes", ()))
+            if closes & crisis:
+                raise ConfigurationError(
+                    f"protocol {p.id} would close crisis protocol(s) {sorted(closes & crisis)}"
+                )
         self.protocols = tuple(protocols)
+        self._by_id = {p.id: p for p in protocols}
+
+    @classmethod
+    def builtin(cls) -> RecommendationEngine:
+        """An engine with every protocol shipped in ``bedside/clinical/protocols``."""
+        return cls([load_builtin_protocol(n) for n in builtin_protocol_names()])
+
+    def protocol(self, protocol_id: str) -> Protocol:
+        return self._by_id[protocol_id]
 
     def evaluate(
-        self, finding: Finding, now: dt.datetime, open_recs: Sequence[Recommendation] = ()
+        self,
+        finding: Finding,
+        now: dt.datetime,
+        open_recs: Sequence[Recommendation] = (),
+        *,
+        history: Sequence[Finding] = (),
+        phq9: Sequence[Phq9Response] = (),
+        medications: Sequence[MedicationRecord] = (),
+        crisis_signals: Sequence[CrisisSignal] = (),
     ) -> EngineResult:
-        """Apply every protocol to one finding.
+        """Apply every protocol to the patient-day of `finding` (see `evaluate_context`)."""
+        ctx = PatientContext(
+            patient_id=finding.patient_id,
+            date=finding.date,
+            finding=finding,
+            history=tuple(history),
+            phq9=tuple(phq9),
+            medications=tuple(medications),
+            crisis_signals=tuple(crisis_signals),
+        )
+        return self.evaluate_context(ctx, now, open_recs)
+
+    def evaluate_context(
+        self, ctx: PatientContext, now: dt.datetime, open_recs: Sequence[Recommendation] = ()
+    ) -> EngineResult:
+        """Apply every protocol to one patient-day.
 
         Parameters
         ----------
-        finding : Finding
+        ctx : PatientContext
+            The day's finding (or None when the device sent none), history, PHQ-9s,
+            medications and crisis signals.
         now : datetime
             Timezone-aware evaluation time; ``created``, ``due`` and ``expires`` derive from it.
         open_recs : sequence of Recommendation
@@ -170,99 +196,77 @@ class RecommendationEngine:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         now = now.astimezone(dt.UTC)
-        mine = [r for r in open_recs if r.patient_id == finding.patient_id]
+        mine = {r.id: r for r in open_recs if r.patient_id == ctx.patient_id}
         expired = tuple(
             r.model_copy(update={"status": RecommendationStatus.EXPIRED})
-            for r in mine
+            for r in mine.values()
             if r.status in _ACTIVE and r.expires <= now
         )
+        mine.update({r.id: r for r in expired})
         new: list[Recommendation] = []
         updated: list[Recommendation] = []
+        closed: list[Recommendation] = []
         decisions: list[Decision] = []
         for protocol in self.protocols:
-            own = [r for r in mine if r.protocol_id == protocol.id]
-            decision, counted = self._check(protocol, finding, now, own)
-            decisions.append(decision)
-            if not decision.fired:
+            outcomes = RULES[protocol.trigger.kind](protocol, ctx)
+            fired = [o for o in outcomes if o.fired]
+            if not fired:
+                o = outcomes[0]
+                decisions.append(Decision(protocol.id, False, o.reasons, o.ignored))
                 continue
-            active = [r for r in own if _is_active(r, now)]
-            if active and protocol.suppression.one_open_per_patient:
-                current = min(active, key=lambda r: (r.created, r.id))
-                updated.append(self._refresh(protocol, finding, now, counted, current))
-            else:
-                new.append(self._raise(protocol, finding, now, counted))
-        return EngineResult(tuple(new), tuple(updated), expired, tuple(decisions))
+            reasons: list[Reason] = []
+            for outcome in fired:
+                if outcome.closes:
+                    to_close = [
+                        r
+                        for r in mine.values()
+                        if r.protocol_id in outcome.closes
+                        and r.status is RecommendationStatus.OPEN
+                        and r.expires > now
+                    ]
+                    if not to_close:
+                        reasons.append(
+                            Reason(ReasonCode.NOTHING_TO_CLOSE, "no open recommendation to close")
+                        )
+                        continue
+                    for r in to_close:
+                        done = r.model_copy(update={"status": RecommendationStatus.RESOLVED})
+                        closed.append(done)
+                        mine[r.id] = done
+                why_not = self._place(protocol, ctx, now, outcome, mine, new, updated)
+                if why_not is not None:
+                    reasons.append(why_not)
+            any_placed = len(reasons) < len(fired)
+            ignored = tuple(i for o in fired for i in o.ignored)
+            decisions.append(
+                Decision(protocol.id, any_placed, () if any_placed else tuple(reasons), ignored)
+            )
+        escalated = self._escalate(ctx.patient_id, now, mine, new, updated)
+        return EngineResult(
+            tuple(new), tuple(updated), expired, tuple(decisions), tuple(closed), escalated
+        )
 
-    # -- conditions ------------------------------------------------------------------------
+    # -- placing a fired outcome ------------------------------------------------------------
 
-    def _check(
+    def _place(
         self,
         protocol: Protocol,
-        finding: Finding,
+        ctx: PatientContext,
         now: dt.datetime,
-        own: list[Recommendation],
-    ) -> tuple[Decision, list[TrendFinding]]:
-        trig = protocol.trigger
-        reasons: list[Reason] = []
-        risk = finding.risk
-        if risk is None:
-            reasons.append(Reason(ReasonCode.INSUFFICIENT_DATA, "no risk estimate for this day"))
-
-        adverse: list[TrendFinding] = []
-        ignored: list[str] = []
-        for t in finding.trends:
-            why = _why_not_counted(t, finding.date, protocol)
-            if why is None:
-                adverse.append(t)
-            else:
-                ignored.append(f"{t.biomarker}: {why}")
-        counted = [t for t in adverse if t.coverage >= trig.min_coverage]
-        ignored.extend(
-            f"{t.biomarker}: coverage {t.coverage:.0%} below {trig.min_coverage:.0%}"
-            for t in adverse
-            if t.coverage < trig.min_coverage
-        )
-        if len(counted) < len(adverse):
-            low = sorted(t.biomarker for t in adverse if t.coverage < trig.min_coverage)
-            reasons.append(
-                Reason(
-                    ReasonCode.LOW_COVERAGE,
-                    f"trend coverage below {trig.min_coverage:.0%} for {', '.join(low)}",
-                )
-            )
-        for modality in sorted({REGISTRY[t.biomarker].modality for t in counted}):
-            day = finding.coverage.get(modality, 0.0)
-            if day < trig.min_coverage:
-                reasons.append(
-                    Reason(
-                        ReasonCode.LOW_COVERAGE,
-                        f"{modality.value} coverage {day:.0%} on {finding.date.isoformat()} "
-                        f"is below {trig.min_coverage:.0%}",
-                    )
-                )
-        if len(counted) < trig.min_adverse_trends:
-            reasons.append(
-                Reason(
-                    ReasonCode.TOO_FEW_ADVERSE_TRENDS,
-                    f"{len(counted)} sustained adverse verified trend(s), "
-                    f"{trig.min_adverse_trends} required",
-                )
-            )
-        families = sorted({REGISTRY[t.biomarker].family for t in counted})
-        if len(families) < trig.min_families:
-            reasons.append(
-                Reason(
-                    ReasonCode.TOO_FEW_FAMILIES,
-                    f"adverse trends in {len(families)} famil(ies) ({', '.join(families) or '-'})"
-                    f", {trig.min_families} required",
-                )
-            )
-        if risk is not None and risk.probability < trig.risk_threshold:
-            reasons.append(
-                Reason(
-                    ReasonCode.RISK_BELOW_THRESHOLD,
-                    f"risk {risk.probability:.3f} below threshold {trig.risk_threshold:.3f}",
-                )
+        outcome: RuleOutcome,
+        mine: dict[str, Recommendation],
+        new: list[Recommendation],
+        updated: list[Recommendation],
+    ) -> Reason | None:
+        """Raise, refresh or (with the reason) suppress one fired outcome."""
+        assert outcome.key_date is not None
+        rec_id = recommendation_id(ctx.patient_id, protocol.id, outcome.key_date)
+        own = [r for r in mine.values() if r.protocol_id == protocol.id]
+        existing = mine.get(rec_id)
+        if existing is not None and not _is_active(existing, now):
+            return Reason(
+                ReasonCode.SUPPRESSED,
+                f"this episode's recommendation {rec_id} is already {existing.status.value}",
             )
         cooldown = dt.timedelta(days=protocol.suppression.dismissal_cooldown_days)
         dismissed = [
@@ -270,92 +274,118 @@ class RecommendationEngine:
             for r in own
             if r.status is RecommendationStatus.DISMISSED and now < r.created + cooldown
         ]
-        if dismissed:
-            reasons.append(
-                Reason(
-                    ReasonCode.SUPPRESSED,
-                    f"dismissed recommendation {dismissed[0].id} within the "
-                    f"{protocol.suppression.dismissal_cooldown_days}-day cooldown",
-                )
+        if dismissed and existing is None:
+            return Reason(
+                ReasonCode.SUPPRESSED,
+                f"dismissed recommendation {dismissed[0].id} within the "
+                f"{protocol.suppression.dismissal_cooldown_days}-day cooldown",
             )
-        return Decision(protocol.id, not reasons, tuple(reasons), tuple(ignored)), counted
-
-    # -- building --------------------------------------------------------------------------
-
-    def _evidence(
-        self, protocol: Protocol, finding: Finding, counted: list[TrendFinding]
-    ) -> list[Evidence]:
-        assert finding.risk is not None  # guaranteed by _check
-        ordered = sorted(counted, key=lambda t: (t.onset_date, t.biomarker))
-        evidence = [trend_evidence(t) for t in ordered]
-        evidence.append(risk_evidence(finding.risk, protocol.trigger.risk_threshold))
-        evidence.extend(contribution_evidence(c) for c in finding.risk.contributions)
-        modalities: set[Modality] = {REGISTRY[t.biomarker].modality for t in counted}
-        for modality in sorted(modalities):
-            evidence.append(
-                coverage_evidence(modality, finding.coverage.get(modality, 0.0), finding.date)
-            )
-        return evidence
-
-    def _rationale(self, protocol: Protocol, finding: Finding, counted: list[TrendFinding]) -> str:
-        assert finding.risk is not None
-        risk = finding.risk
-        families = sorted({REGISTRY[t.biomarker].family for t in counted})
-        changes = "; ".join(
-            f"{REGISTRY[t.biomarker].display} {t.direction.value} since {t.onset_date.isoformat()}"
-            for t in sorted(counted, key=lambda t: (t.onset_date, t.biomarker))
-        )
-        return (
-            f"Bedside detected sustained adverse changes against the patient's own baseline in "
-            f"{len(families)} biomarker families ({', '.join(families)}): {changes}. The "
-            f"calibrated probability of a depressive episode (PHQ-9 >= 10) now or within 14 days "
-            f"is {risk.probability:.0%} "
-            f"(interval {risk.interval_low:.0%}-{risk.interval_high:.0%}, "
-            f"model {risk.model_id} {risk.model_version}), at or above the protocol threshold of "
-            f"{protocol.trigger.risk_threshold:.0%}. Protocol {protocol.id} {protocol.version}. "
-            f"This is a recommendation for clinical judgement, not an order."
-        )
+        if existing is not None:
+            current: Recommendation | None = existing
+        elif protocol.trigger.kind == "crisis" or not protocol.suppression.one_open_per_patient:
+            # Each crisis event is its own recommendation: an update would alert nobody.
+            current = None
+        else:
+            active = [r for r in own if _is_active(r, now)]
+            current = min(active, key=lambda r: (r.created, r.id)) if active else None
+        if current is None:
+            rec = self._raise(protocol, ctx, now, outcome, rec_id)
+            new.append(rec)
+        else:
+            rec = self._refresh(protocol, ctx, now, outcome, current)
+            updated.append(rec)
+        mine[rec.id] = rec
+        return None
 
     def _raise(
-        self, protocol: Protocol, finding: Finding, now: dt.datetime, counted: list[TrendFinding]
+        self,
+        protocol: Protocol,
+        ctx: PatientContext,
+        now: dt.datetime,
+        outcome: RuleOutcome,
+        rec_id: str,
     ) -> Recommendation:
-        assert finding.risk is not None
+        risk = ctx.finding.risk if ctx.finding is not None else None
         return Recommendation(
-            id=recommendation_id(finding.patient_id, protocol.id, finding.date),
-            patient_id=finding.patient_id,
-            action=protocol.action,
+            id=rec_id,
+            patient_id=ctx.patient_id,
+            action=outcome.action or protocol.action,
             priority=protocol.priority,
             created=now,
             due=now + dt.timedelta(hours=protocol.due_within_hours),
             expires=now + dt.timedelta(days=protocol.expiry_days),
             route=protocol.route,
-            rationale=self._rationale(protocol, finding, counted),
-            evidence=self._evidence(protocol, finding, counted),
+            rationale=outcome.rationale,
+            evidence=list(outcome.evidence),
             protocol_id=protocol.id,
             protocol_version=protocol.version,
             protocol_hash=protocol.protocol_hash,
-            model_id=finding.risk.model_id,
-            model_version=finding.risk.model_version,
+            model_id=risk.model_id if risk else None,
+            model_version=risk.model_version if risk else None,
+            risk_probability=outcome.risk_probability,
+            interruptive=protocol.interruptive,
         )
 
     def _refresh(
         self,
         protocol: Protocol,
-        finding: Finding,
+        ctx: PatientContext,
         now: dt.datetime,
-        counted: list[TrendFinding],
+        outcome: RuleOutcome,
         current: Recommendation,
     ) -> Recommendation:
-        """Same id, created and due; evidence, rationale and model refreshed; expiry extended."""
-        assert finding.risk is not None
+        """Same id, created, due, tier and route; evidence, rationale, model refreshed."""
+        risk = ctx.finding.risk if ctx.finding is not None else None
         return current.model_copy(
             update={
-                "rationale": self._rationale(protocol, finding, counted),
-                "evidence": self._evidence(protocol, finding, counted),
+                "rationale": outcome.rationale,
+                "evidence": list(outcome.evidence),
                 "expires": max(current.expires, now + dt.timedelta(days=protocol.expiry_days)),
                 "protocol_version": protocol.version,
                 "protocol_hash": protocol.protocol_hash,
-                "model_id": finding.risk.model_id,
-                "model_version": finding.risk.model_version,
+                "model_id": risk.model_id if risk else current.model_id,
+                "model_version": risk.model_version if risk else current.model_version,
+                "risk_probability": outcome.risk_probability
+                if outcome.risk_probability is not None
+                else current.risk_probability,
             }
         )
+
+    def _escalate(
+        self,
+        patient_id: str,
+        now: dt.datetime,
+        mine: dict[str, Recommendation],
+        new: list[Recommendation],
+        updated: list[Recommendation],
+    ) -> tuple[Recommendation, ...]:
+        """Escalate (once) each open, unsnoozed recommendation overdue past its rule."""
+        fresh = {r.id for r in new}
+        out: list[Recommendation] = []
+        for rec in sorted(mine.values(), key=lambda r: r.id):
+            protocol = self._by_id.get(rec.protocol_id)
+            rule = protocol.escalation if protocol else None
+            if (
+                protocol is None
+                or rule is None
+                or rec.id in fresh
+                or rec.status is not RecommendationStatus.OPEN
+                or rec.expires <= now
+                or rec.escalation_level > 0
+                or (rec.snoozed_until is not None and rec.snoozed_until > now)
+                or now < rec.due + dt.timedelta(hours=rule.after_overdue_hours)
+            ):
+                continue
+            due = now + dt.timedelta(hours=protocol.due_within_hours)
+            out.append(
+                rec.model_copy(
+                    update={
+                        "priority": rule.to_priority or rec.priority,
+                        "route": rule.to_route or rec.route,
+                        "escalation_level": rec.escalation_level + 1,
+                        "due": due,
+                        "expires": max(rec.expires, due),
+                    }
+                )
+            )
+        return tuple(out)

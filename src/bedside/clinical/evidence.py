@@ -8,7 +8,9 @@ from bedside.biomarkers.registry import REGISTRY, get_spec
 from bedside.domain import (
     Contribution,
     Evidence,
+    MedicationRecord,
     Modality,
+    Phq9Response,
     RiskEstimate,
     TrendDirection,
     TrendFinding,
@@ -18,6 +20,8 @@ __all__ = [
     "contribution_evidence",
     "coverage_evidence",
     "human_unit",
+    "medication_evidence",
+    "phq9_evidence",
     "risk_evidence",
     "trend_evidence",
 ]
@@ -107,4 +111,37 @@ def coverage_evidence(modality: Modality, fraction: float, day: dt.date) -> Evid
         f"{day.isoformat()}: {fraction:.0%} of the day.",
         value=fraction,
         unit="1",
+    )
+
+
+def phq9_evidence(response: Phq9Response, note: str = "") -> Evidence:
+    """A completed PHQ-9: total, item 9 and where it came from."""
+    statement = (
+        f"PHQ-9 on {response.date.isoformat()} ({response.source}): total {response.total}/27, "
+        f"item 9 (thoughts of death or self-harm) scored {response.item9}/3."
+        + (f" {note}" if note else "")
+    )
+    return Evidence(
+        kind="phq9",
+        label="PHQ-9",
+        statement=statement,
+        value=float(response.total),
+        unit="{score}",
+        onset_date=response.date,
+    )
+
+
+def medication_evidence(medication: MedicationRecord) -> Evidence:
+    """A medication start or dose change from the EHR."""
+    dose = (
+        f", {medication.dose_mg_per_day:g} mg/day" if medication.dose_mg_per_day is not None else ""
+    )
+    event = "dose change" if medication.kind == "dose_change" else "start"
+    return Evidence(
+        kind="medication",
+        label=medication.name,
+        statement=f"{medication.name} {event} on {medication.start.isoformat()}{dose} (EHR).",
+        value=medication.dose_mg_per_day,
+        unit="mg/d" if medication.dose_mg_per_day is not None else None,
+        onset_date=medication.start,
     )

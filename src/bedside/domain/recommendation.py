@@ -46,6 +46,8 @@ class RecommendationStatus(StrEnum):
     COMPLETED = "completed"
     DISMISSED = "dismissed"
     EXPIRED = "expired"
+    RESOLVED = "resolved"
+    """Closed by the engine because the evidence resolved (improvement protocol)."""
 
 
 class Evidence(BaseModel):
@@ -102,6 +104,15 @@ class Recommendation(BaseModel):
     protocol_id, protocol_version, protocol_hash : str
     model_id, model_version : str or None
     status : RecommendationStatus
+    risk_probability : float or None
+        The calibrated probability behind it, when a model gave one (triage ranks by it).
+    interruptive : bool
+        Whether its protocol lets it interrupt a clinician; the triage budget decides whether
+        it actually does (crises always do).
+    snoozed_until : datetime or None
+        Hidden from queues and not escalated until then (UTC).
+    escalation_level : int
+        How many times it escalated for being overdue (0 = never).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -122,6 +133,10 @@ class Recommendation(BaseModel):
     model_id: str | None = None
     model_version: str | None = None
     status: RecommendationStatus = RecommendationStatus.OPEN
+    risk_probability: float | None = Field(default=None, ge=0, le=1)
+    interruptive: bool = True
+    snoozed_until: dt.datetime | None = None
+    escalation_level: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _times(self) -> Recommendation:

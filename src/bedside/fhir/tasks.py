@@ -34,6 +34,7 @@ TASK_STATUS: dict[RecommendationStatus, str] = {
     RecommendationStatus.COMPLETED: "completed",
     RecommendationStatus.DISMISSED: "rejected",
     RecommendationStatus.EXPIRED: "cancelled",
+    RecommendationStatus.RESOLVED: "cancelled",
 }
 _ROLE_DISPLAY = {
     Role.PSYCHIATRIST: "Psychiatrist",

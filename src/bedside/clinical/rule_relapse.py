@@ -1,0 +1,135 @@
+"""Relapse watch: sustained adverse trends in at least two families AND risk above threshold."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bedside.biomarkers.registry import REGISTRY
+from bedside.clinical.context import PatientContext
+from bedside.clinical.evidence import (
+    contribution_evidence,
+    coverage_evidence,
+    risk_evidence,
+    trend_evidence,
+)
+from bedside.clinical.protocol import Protocol, RelapseTrigger
+from bedside.clinical.rule_outcome import Reason, ReasonCode, RuleOutcome
+from bedside.domain import Evidence, Modality, TrendFinding
+
+__all__ = ["check_relapse"]
+
+
+def _why_not_counted(trend: TrendFinding, day: dt.date, trig: RelapseTrigger) -> str | None:
+    """Why a trend does not count towards the trigger (None when it counts, coverage aside)."""
+    if trend.biomarker not in REGISTRY:
+        return "not in the biomarker registry"
+    if not trend.adverse:
+        return "not in the direction of concern"
+    if trend.days_sustained < trig.min_days_sustained:
+        return f"sustained {trend.days_sustained} d, {trig.min_days_sustained} d required"
+    age = (day - trend.detection_date).days
+    if age < 0:
+        return "detected after the finding's date"
+    if age > trig.max_trend_age_days:
+        return f"detected {age} d ago, at most {trig.max_trend_age_days} d allowed"
+    return None
+
+
+def check_relapse(protocol: Protocol, ctx: PatientContext) -> tuple[RuleOutcome, ...]:
+    """Apply a relapse-watch protocol to the day's finding (see ``relapse_watch.json``)."""
+    trig = protocol.trigger
+    assert isinstance(trig, RelapseTrigger)
+    finding = ctx.finding
+    if finding is None:
+        return (RuleOutcome.no(Reason(ReasonCode.INSUFFICIENT_DATA, "no finding for this day")),)
+    reasons: list[Reason] = []
+    risk = finding.risk
+    if risk is None:
+        reasons.append(Reason(ReasonCode.INSUFFICIENT_DATA, "no risk estimate for this day"))
+    adverse: list[TrendFinding] = []
+    ignored: list[str] = []
+    for t in finding.trends:
+        why = _why_not_counted(t, finding.date, trig)
+        if why is None:
+            adverse.append(t)
+        else:
+            ignored.append(f"{t.biomarker}: {why}")
+    counted = [t for t in adverse if t.coverage >= trig.min_coverage]
+    low = sorted(t.biomarker for t in adverse if t.coverage < trig.min_coverage)
+    ignored.extend(f"{b}: coverage below {trig.min_coverage:.0%}" for b in low)
+    if low:
+        reasons.append(
+            Reason(
+                ReasonCode.LOW_COVERAGE,
+                f"trend coverage below {trig.min_coverage:.0%} for {', '.join(low)}",
+            )
+        )
+    for modality in sorted({REGISTRY[t.biomarker].modality for t in counted}):
+        day = finding.coverage.get(modality, 0.0)
+        if day < trig.min_coverage:
+            reasons.append(
+                Reason(
+                    ReasonCode.LOW_COVERAGE,
+                    f"{modality.value} coverage {day:.0%} on {finding.date.isoformat()} "
+                    f"is below {trig.min_coverage:.0%}",
+                )
+            )
+    if len(counted) < trig.min_adverse_trends:
+        reasons.append(
+            Reason(
+                ReasonCode.TOO_FEW_ADVERSE_TRENDS,
+                f"{len(counted)} sustained adverse verified trend(s), "
+                f"{trig.min_adverse_trends} required",
+            )
+        )
+    families = sorted({REGISTRY[t.biomarker].family for t in counted})
+    if len(families) < trig.min_families:
+        reasons.append(
+            Reason(
+                ReasonCode.TOO_FEW_FAMILIES,
+                f"adverse trends in {len(families)} famil(ies) ({', '.join(families) or '-'})"
+                f", {trig.min_families} required",
+            )
+        )
+    if risk is not None and risk.probability < trig.risk_threshold:
+        reasons.append(
+            Reason(
+                ReasonCode.RISK_BELOW_THRESHOLD,
+                f"risk {risk.probability:.3f} below threshold {trig.risk_threshold:.3f}",
+            )
+        )
+    if reasons or risk is None:
+        return (RuleOutcome.no(*reasons, ignored=tuple(ignored)),)
+
+    ordered = sorted(counted, key=lambda t: (t.onset_date, t.biomarker))
+    evidence: list[Evidence] = [trend_evidence(t) for t in ordered]
+    evidence.append(risk_evidence(risk, trig.risk_threshold))
+    evidence.extend(contribution_evidence(c) for c in risk.contributions)
+    modalities: set[Modality] = {REGISTRY[t.biomarker].modality for t in counted}
+    evidence.extend(
+        coverage_evidence(m, finding.coverage.get(m, 0.0), finding.date) for m in sorted(modalities)
+    )
+    changes = "; ".join(
+        f"{REGISTRY[t.biomarker].display} {t.direction.value} since {t.onset_date.isoformat()}"
+        for t in ordered
+    )
+    rationale = (
+        f"Bedside detected sustained adverse changes against the patient's own baseline in "
+        f"{len(families)} biomarker families ({', '.join(families)}): {changes}. The "
+        f"calibrated probability of a depressive episode (PHQ-9 >= 10) now or within 14 days "
+        f"is {risk.probability:.0%} "
+        f"(interval {risk.interval_low:.0%}-{risk.interval_high:.0%}, "
+        f"model {risk.model_id} {risk.model_version}), at or above the protocol threshold of "
+        f"{trig.risk_threshold:.0%}. Protocol {protocol.id} {protocol.version}. "
+        f"This is a recommendation for clinical judgement, not an order."
+    )
+    return (
+        RuleOutcome(
+            True,
+            ignored=tuple(ignored),
+            key_date=finding.date,
+            evidence=tuple(evidence),
+            rationale=rationale,
+            risk_probability=risk.probability,
+        ),
+    )
