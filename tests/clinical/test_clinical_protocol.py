@@ -117,3 +117,30 @@ def test_route_is_protocol_data() -> None:
     data["route"] = "therapist"
     assert parse_protocol(data).route is Role.THERAPIST
     assert isinstance(parse_protocol(json.dumps(data)), Protocol)
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "value", "field"),
+    [
+        ("crisis", ("priority",), "urgent", "<root>"),
+        ("crisis", ("due_within_hours",), 48, "<root>"),
+        ("crisis", ("suppression", "dismissal_cooldown_days"), 3, "<root>"),
+        ("crisis", ("trigger", "item9_min"), 2, "trigger.item9_min"),
+        ("data_gap", ("priority",), "critical", "<root>"),
+        ("data_gap", ("trigger", "max_coverage"), 0, "trigger.max_coverage"),
+        ("improvement", ("interruptive",), True, "<root>"),
+        ("medication_effect", ("trigger", "families"), [], "trigger.families"),
+        ("relapse_watch", ("trigger", "kind"), "astrology", "trigger"),
+    ],
+)
+def test_safety_rules_of_every_protocol_kind(
+    name: str, path: tuple[str, ...], value: object, field: str
+) -> None:
+    data = load_builtin_protocol(name).model_dump(mode="json")
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ProtocolSchemaError) as info:
+        parse_protocol(data, source=f"{name}.json")
+    assert info.value.field == field

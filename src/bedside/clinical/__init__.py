@@ -1,5 +1,6 @@
 """Clinical layer: declarative protocols and the recommendation engine."""
 
+from bedside.clinical.analytics import ProtocolStats, adapt_risk_threshold, protocol_stats
 from bedside.clinical.context import CrisisSignal, PatientContext
 from bedside.clinical.engine import (
     RECOMMENDATION_NAMESPACE,
@@ -17,6 +18,15 @@ from bedside.clinical.evidence import (
     phq9_evidence,
     risk_evidence,
     trend_evidence,
+)
+from bedside.clinical.feedback import (
+    NON_ADHERENCE_REASONS,
+    NON_ADHERENCE_SYSTEM,
+    Feedback,
+    FeedbackAction,
+    FeedbackError,
+    OverrideReason,
+    apply_feedback,
 )
 from bedside.clinical.protocol import (
     TRIGGER_KINDS,
@@ -39,44 +49,72 @@ from bedside.clinical.protocol import (
 )
 from bedside.clinical.rule_measurement import CourseStatus, MeasurementAssessment, assess_course
 from bedside.clinical.rule_outcome import Reason, ReasonCode, RuleOutcome
+from bedside.clinical.triage import (
+    AlertBudget,
+    CareTeam,
+    Delivery,
+    TriageItem,
+    TriageResult,
+    expected_benefit,
+    queue_order,
+    triage,
+)
 
 __all__ = [
+    "NON_ADHERENCE_REASONS",
+    "NON_ADHERENCE_SYSTEM",
     "RECOMMENDATION_NAMESPACE",
     "RULES",
     "TRIGGER_KINDS",
+    "AlertBudget",
+    "CareTeam",
     "CourseStatus",
     "CrisisSignal",
     "CrisisTrigger",
     "DataGapTrigger",
     "Decision",
+    "Delivery",
     "EngineResult",
     "EscalationRule",
+    "Feedback",
+    "FeedbackAction",
+    "FeedbackError",
     "ImprovementTrigger",
     "MeasurementAssessment",
     "MeasurementTrigger",
     "MedicationTrigger",
+    "OverrideReason",
     "PatientContext",
     "Protocol",
     "ProtocolSchemaError",
+    "ProtocolStats",
     "Reason",
     "ReasonCode",
     "RecommendationEngine",
     "RelapseTrigger",
     "RuleOutcome",
     "SuppressionRules",
+    "TriageItem",
+    "TriageResult",
     "Trigger",
     "TriggerConditions",
+    "adapt_risk_threshold",
+    "apply_feedback",
     "assess_course",
     "builtin_protocol_names",
     "contribution_evidence",
     "coverage_evidence",
+    "expected_benefit",
     "human_unit",
     "load_builtin_protocol",
     "load_protocol",
     "medication_evidence",
     "parse_protocol",
     "phq9_evidence",
+    "protocol_stats",
+    "queue_order",
     "recommendation_id",
     "risk_evidence",
     "trend_evidence",
+    "triage",
 ]
