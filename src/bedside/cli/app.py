@@ -30,6 +30,15 @@ app.add_typer(biomarkers_app, name="biomarkers")
 app.add_typer(model_app, name="model")
 
 
+def _register_subcommands() -> None:
+    from bedside.cli.triage_commands import triage_app
+
+    app.add_typer(triage_app, name="triage")
+
+
+_register_subcommands()
+
+
 def _fail(exc: Exception) -> typer.Exit:
     typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
     return typer.Exit(code=2)

@@ -5,8 +5,10 @@
 2. Generate the clinic (patients with injected episodes whose onset and effects are known).
 3. Device side, per patient: raw minute actigraphy -> daily biomarkers -> baseline and verified
    trends -> risk -> one finding per day. Raw samples stay here.
-4. Clinic side, day by day in calendar order: each finding through the relapse-watch protocol;
-   recommendations deduplicated per patient and protocol; everything stored (SQLite).
+4. Clinic side, day by day in calendar order: every patient's finding, PHQ-9 answers and EHR
+   medications through all built-in protocols (relapse watch, measurement-based care,
+   medication effect, crisis, data gap, improvement); recommendations deduplicated per patient
+   and protocol; everything stored (SQLite).
 5. FHIR: one transaction Bundle (validated) of the findings that raised recommendations and each
    patient's latest finding, written to ``out/``; its resources are served by the FHIR read API.
 6. Score the recommendations against the ground truth (`demo_summary`).
@@ -29,8 +31,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bedside.biomarkers import extract_daily
+from bedside.cli.clinic_simulation import HISTORY_DAYS
 from bedside.cli.demo_summary import DemoSummary, summarise
-from bedside.clinical import RecommendationEngine, load_builtin_protocol
+from bedside.clinical import PatientContext, RecommendationEngine
 from bedside.device import DevicePipeline, DeviceRun
 from bedside.domain import DailyBiomarkerTable, Finding, Recommendation, RecommendationStatus
 from bedside.fhir import (
@@ -94,8 +97,9 @@ def _progress(console: Console) -> Progress:
 
 
 def _end_of_day(day: dt.date, zone: str) -> dt.datetime:
-    """The UTC instant at which a local day's finding is available (its local midnight)."""
-    local = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(zone))
+    """The UTC instant at which the clinic evaluates a local day: 23:59 that day, so a crisis
+    answered that day is raised the same local day."""
+    local = dt.datetime.combine(day, dt.time(23, 59), tzinfo=ZoneInfo(zone))
     return local.astimezone(dt.UTC)
 
 
@@ -145,30 +149,51 @@ def run_devices(
 
 def run_clinic(
     runs: Mapping[str, DeviceRun],
-    zones: Mapping[str, str],
+    patients: Sequence[SyntheticPatient],
     store: SqlStore,
     progress: Progress,
+    start: dt.date,
+    n_days: int,
 ) -> tuple[dict[str, list[dt.date]], list[tuple[Finding, list[Recommendation]]]]:
-    """Replay the findings in calendar order through the protocols; returns when each
-    recommendation was raised and the findings that raised or refreshed one."""
-    engine = RecommendationEngine([load_builtin_protocol()])
-    by_day: dict[dt.date, list[Finding]] = {}
-    for run in runs.values():
-        for finding in run.findings:
-            by_day.setdefault(finding.date, []).append(finding)
+    """Replay the calendar through every built-in protocol, patient by patient each day, with
+    the patient's findings, PHQ-9 answers and EHR medications. Returns the local days on which
+    episode-detecting recommendations were first raised (for the summary) and the findings that
+    raised or refreshed a recommendation (for the FHIR bundle)."""
+    from bedside.cli.triage_evaluation import DETECTION_PROTOCOLS
+
+    engine = RecommendationEngine.builtin()
+    findings = {pid: {f.date: f for f in run.findings} for pid, run in runs.items()}
     raised: dict[str, list[dt.date]] = {pid: [] for pid in runs}
     acted: list[tuple[Finding, list[Recommendation]]] = []
-    task = progress.add_task("Clinic: protocols and triage", total=len(by_day))
-    for day in sorted(by_day):
-        for finding in by_day[day]:
-            pid = finding.patient_id
-            store.findings.add(finding)
+    task = progress.add_task("Clinic: protocols and triage", total=n_days)
+    for offset in range(n_days):
+        day = start + dt.timedelta(days=offset)
+        for patient in patients:
+            pid = patient.patient_id
+            finding = findings[pid].get(day)
+            if finding is not None:
+                store.findings.add(finding)
+            history = tuple(
+                findings[pid][d]
+                for d in (day - dt.timedelta(days=k) for k in range(HISTORY_DAYS, 0, -1))
+                if d in findings[pid]
+            )
+            ctx = PatientContext(
+                patient_id=pid,
+                date=day,
+                finding=finding,
+                history=history,
+                phq9=tuple(r for r in patient.phq9 if r.date <= day),
+                medications=tuple(m for m in patient.medications if m.start <= day),
+            )
             known = store.recommendations.list_for_patient(pid)
-            result = engine.evaluate(finding, _end_of_day(finding.date, zones[pid]), known)
-            for rec in (*result.expired, *result.new, *result.updated):
+            result = engine.evaluate_context(ctx, _end_of_day(day, patient.zone), known)
+            for rec in result.changed:
                 store.recommendations.upsert(rec)
-            raised[pid].extend(finding.date for _ in result.new)
-            if result.recommendations:
+            raised[pid].extend(day for r in result.new if r.protocol_id in DETECTION_PROTOCOLS)
+            # FHIR resources hang off a finding; a crisis on a day without one is still stored
+            # and served (CDS Hooks, dashboard), just not in this day's bundle.
+            if result.recommendations and finding is not None:
                 acted.append((finding, list(result.recommendations)))
         progress.advance(task)
     return raised, acted
@@ -226,7 +251,9 @@ def run_demo(options: DemoOptions) -> DemoResult:
         zones = {p.patient_id: p.zone for p in clinic.patients}
         runs = run_devices(clinic.patients, model, progress)
         store = create_store(f"sqlite:///{db}")
-        raised, acted = run_clinic(runs, zones, store, progress)
+        raised, acted = run_clinic(
+            runs, clinic.patients, store, progress, clinic_config.start_date, options.days
+        )
     last_day = clinic_config.start_date + dt.timedelta(days=options.days - 1)
     clock_end = _end_of_day(last_day, clinic_config.zone)
     bundle_path = write_bundle(runs, acted, zones, store, out, clock_end)

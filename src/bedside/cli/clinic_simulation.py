@@ -1,0 +1,246 @@
+"""A synthetic clinic run through the device pipeline, the protocols and triage, day by day.
+
+Used by `bedside triage evaluate`: every patient's device computes its findings from raw
+minute actigraphy (as on a phone); the clinic then replays the calendar, evaluating all
+protocols for every patient every day with the patient's PHQ-9 answers and EHR medications,
+and triages each day's new and escalated recommendations per clinician within the budget.
+Clinicians are not simulated: nothing is accepted or dismissed, so recommendations stay open
+until they expire or the improvement protocol resolves them (a conservative count).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from bedside.clinical import (
+    AlertBudget,
+    CareTeam,
+    Delivery,
+    PatientContext,
+    RecommendationEngine,
+    triage,
+)
+from bedside.device import DevicePipeline
+from bedside.domain import (
+    DailyBiomarkerTable,
+    Finding,
+    MedicationRecord,
+    Phq9Response,
+    Recommendation,
+    Role,
+)
+from bedside.models import EpisodeRiskModel
+from bedside.sensors import CohortConfig, generate_patient
+
+__all__ = [
+    "HISTORY_DAYS",
+    "ClinicDay",
+    "Delivered",
+    "DeliveryLog",
+    "PatientRecord",
+    "care_team",
+    "deliver",
+    "naive_alerts",
+    "replay_clinic",
+    "simulate_devices",
+]
+
+HISTORY_DAYS = 60
+"""Findings older than this are not handed to the protocols (none looks further back)."""
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """What the clinic can know about one patient, plus the ground truth for scoring."""
+
+    patient_id: str
+    zone: str
+    findings: tuple[Finding, ...]
+    phq9: tuple[Phq9Response, ...]
+    medications: tuple[MedicationRecord, ...]
+    episodes: tuple[tuple[dt.date, dt.date], ...]
+    table: DailyBiomarkerTable
+
+
+def _device_worker(args: tuple[CohortConfig, int, Path]) -> PatientRecord:
+    config, index, model_path = args
+    patient = generate_patient(config, index)
+    model = EpisodeRiskModel.load(model_path)
+    run = DevicePipeline(model, device_id=f"device-{patient.patient_id}").run(patient.actigraphy)
+    # The per-biomarker baseline summaries are for clinicians' screens, not for the protocols;
+    # dropping them keeps a 500-patient clinic in memory.
+    findings = tuple(f.model_copy(update={"biomarkers": []}) for f in run.findings)
+    return PatientRecord(
+        patient_id=patient.patient_id,
+        zone=patient.zone,
+        findings=findings,
+        phq9=tuple(patient.phq9),
+        medications=tuple(patient.medications),
+        episodes=tuple((e.onset, e.end) for e in patient.episodes),
+        table=run.table,
+    )
+
+
+def simulate_devices(
+    config: CohortConfig, model_path: Path, jobs: int = 1
+) -> Iterator[PatientRecord]:
+    """Each patient's device run, generated and processed one patient at a time."""
+    tasks = [(config, i, model_path) for i in range(config.n_patients)]
+    if jobs <= 1:
+        yield from map(_device_worker, tasks)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(jobs) as pool:
+        yield from pool.imap(_device_worker, tasks, chunksize=4)
+
+
+def care_team(patient_ids: Sequence[str], clinicians: int) -> CareTeam:
+    """Round-robin caseloads: one care coordinator, the other clinicians psychiatrists."""
+    if clinicians < 2:
+        raise ValueError("a clinic needs at least one psychiatrist and one care coordinator")
+    psychiatrists = [f"psychiatrist-{k + 1}" for k in range(clinicians - 1)]
+    return CareTeam(
+        members={
+            pid: {
+                Role.PSYCHIATRIST: psychiatrists[i % len(psychiatrists)],
+                Role.THERAPIST: psychiatrists[i % len(psychiatrists)],
+                Role.CARE_COORDINATOR: "care-coordinator-1",
+            }
+            for i, pid in enumerate(patient_ids)
+        }
+    )
+
+
+@dataclass(frozen=True)
+class ClinicDay:
+    """What the protocols produced on one local day, before triage."""
+
+    date: dt.date
+    now: dt.datetime
+    new: tuple[Recommendation, ...]
+    escalated: tuple[Recommendation, ...]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One raised recommendation with the delivery triage gave it on its first day."""
+
+    recommendation: Recommendation
+    delivery: Delivery
+    clinician: str | None
+
+
+@dataclass
+class DeliveryLog:
+    """Deliveries under one budget, and interruptive counts per clinician and day."""
+
+    delivered: list[Delivered] = field(default_factory=list)
+    interruptive_by_day: list[dict[str, int]] = field(default_factory=list)
+
+
+def _end_of_day(day: dt.date, zone: str) -> dt.datetime:
+    local = dt.datetime.combine(day, dt.time(23, 59), tzinfo=ZoneInfo(zone))
+    return local.astimezone(dt.UTC)
+
+
+def replay_clinic(
+    records: Sequence[PatientRecord],
+    engine: RecommendationEngine,
+    start: dt.date,
+    n_days: int,
+) -> list[ClinicDay]:
+    """Evaluate every protocol for every patient on every day, in calendar order."""
+    by_patient: dict[str, dict[dt.date, Finding]] = {
+        r.patient_id: {f.date: f for f in r.findings} for r in records
+    }
+    known: dict[str, dict[str, Recommendation]] = {r.patient_id: {} for r in records}
+    out: list[ClinicDay] = []
+    for offset in range(n_days):
+        day = start + dt.timedelta(days=offset)
+        new: list[Recommendation] = []
+        escalated: list[Recommendation] = []
+        for record in records:
+            pid = record.patient_id
+            findings = by_patient[pid]
+            history = tuple(
+                findings[d]
+                for d in (day - dt.timedelta(days=k) for k in range(HISTORY_DAYS, 0, -1))
+                if d in findings
+            )
+            ctx = PatientContext(
+                patient_id=pid,
+                date=day,
+                finding=findings.get(day),
+                history=history,
+                phq9=tuple(r for r in record.phq9 if r.date <= day),
+                medications=tuple(m for m in record.medications if m.start <= day),
+            )
+            result = engine.evaluate_context(
+                ctx, _end_of_day(day, record.zone), list(known[pid].values())
+            )
+            for rec in result.changed:
+                known[pid][rec.id] = rec
+            new.extend(result.new)
+            escalated.extend(result.escalated)
+        now = max((_end_of_day(day, r.zone) for r in records), default=_end_of_day(day, "UTC"))
+        out.append(ClinicDay(day, now, tuple(new), tuple(escalated)))
+    return out
+
+
+def deliver(
+    days: Sequence[ClinicDay],
+    team: CareTeam,
+    budget: AlertBudget,
+    actionability: Mapping[str, float],
+) -> DeliveryLog:
+    """Triage each day's new and escalated recommendations under `budget`."""
+    log = DeliveryLog()
+    for day in days:
+        decided = triage([*day.new, *day.escalated], day.now, team, budget, actionability)
+        log.interruptive_by_day.append(decided.interruptive_count())
+        fresh = {r.id for r in day.new}
+        log.delivered.extend(
+            Delivered(i.recommendation, i.delivery, i.clinician)
+            for i in decided.items
+            if i.recommendation.id in fresh
+        )
+    return log
+
+
+def naive_alerts(
+    table: DailyBiomarkerTable, *, change: float = 0.12, refractory_days: int = 7
+) -> list[tuple[dt.date, str]]:
+    """The rule clinicians see today: alert when a biomarker's 7-day mean differs by more than
+    12 % from the previous 7-day mean, at most once per biomarker per week.
+
+    Clock-time biomarkers (onsets, offsets, midpoints) have no meaningful ratio and are left
+    out; a previous mean of zero or less gives no alert.
+    """
+    dates = table.date_list()
+    out: list[tuple[dt.date, str]] = []
+    for key, values in table.values.items():
+        if key.endswith(("_onset_min", "_offset_min", "_midpoint_min")):
+            continue
+        last_alert = -refractory_days
+        for i in range(13, len(values)):
+            cur = values[i - 6 : i + 1]
+            prev = values[i - 13 : i - 6]
+            if np.isnan(cur).all() or np.isnan(prev).all():
+                continue
+            before = float(np.nanmean(prev))
+            now = float(np.nanmean(cur))
+            if (
+                before > 0
+                and abs(now - before) > change * before
+                and i - last_alert >= refractory_days
+            ):
+                out.append((dates[i], key))
+                last_alert = i
+    return out
