@@ -31,9 +31,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bedside.biomarkers import extract_daily
-from bedside.cli.clinic_simulation import HISTORY_DAYS
+from bedside.cli.clinic_simulation import HISTORY_DAYS, care_team
 from bedside.cli.demo_summary import DemoSummary, summarise
-from bedside.clinical import PatientContext, RecommendationEngine
+from bedside.clinical import AlertBudget, PatientContext, RecommendationEngine, triage
 from bedside.device import DevicePipeline, DeviceRun
 from bedside.domain import DailyBiomarkerTable, Finding, Recommendation, RecommendationStatus
 from bedside.fhir import (
@@ -147,6 +147,19 @@ def run_devices(
     return runs
 
 
+DEMO_CLINICIANS = 5
+DEMO_BUDGET = 5
+
+
+@dataclass(frozen=True)
+class TriageTally:
+    """How the demo's triage delivered recommendations (counts by delivery) and the busiest
+    clinician-day's interruptions."""
+
+    deliveries: dict[str, int]
+    peak_interruptive_per_clinician_day: int
+
+
 def run_clinic(
     runs: Mapping[str, DeviceRun],
     patients: Sequence[SyntheticPatient],
@@ -154,20 +167,27 @@ def run_clinic(
     progress: Progress,
     start: dt.date,
     n_days: int,
-) -> tuple[dict[str, list[dt.date]], list[tuple[Finding, list[Recommendation]]]]:
+) -> tuple[dict[str, list[dt.date]], list[tuple[Finding, list[Recommendation]]], TriageTally]:
     """Replay the calendar through every built-in protocol, patient by patient each day, with
     the patient's findings, PHQ-9 answers and EHR medications. Returns the local days on which
     episode-detecting recommendations were first raised (for the summary) and the findings that
-    raised or refreshed a recommendation (for the FHIR bundle)."""
+    raised or refreshed a recommendation (for the FHIR bundle), and how triage delivered each
+    day's new and escalated recommendations to the demo's clinicians under the alert budget."""
     from bedside.cli.triage_evaluation import DETECTION_PROTOCOLS
 
     engine = RecommendationEngine.builtin()
     findings = {pid: {f.date: f for f in run.findings} for pid, run in runs.items()}
     raised: dict[str, list[dt.date]] = {pid: [] for pid in runs}
     acted: list[tuple[Finding, list[Recommendation]]] = []
+    deliveries: dict[str, int] = {}
+    peak = 0
+    team = care_team([p.patient_id for p in patients], DEMO_CLINICIANS)
+    budget = AlertBudget(max_interruptive_per_day=DEMO_BUDGET)
+    actionability = {p.id: p.actionability for p in engine.protocols}
     task = progress.add_task("Clinic: protocols and triage", total=n_days)
     for offset in range(n_days):
         day = start + dt.timedelta(days=offset)
+        todays: list[Recommendation] = []
         for patient in patients:
             pid = patient.patient_id
             finding = findings[pid].get(day)
@@ -191,12 +211,20 @@ def run_clinic(
             for rec in result.changed:
                 store.recommendations.upsert(rec)
             raised[pid].extend(day for r in result.new if r.protocol_id in DETECTION_PROTOCOLS)
+            todays.extend((*result.new, *result.escalated))
             # FHIR resources hang off a finding; a crisis on a day without one is still stored
             # and served (CDS Hooks, dashboard), just not in this day's bundle.
             if result.recommendations and finding is not None:
                 acted.append((finding, list(result.recommendations)))
+        if todays:
+            decided = triage(
+                todays, _end_of_day(day, patients[0].zone), team, budget, actionability
+            )
+            for item in decided.items:
+                deliveries[item.delivery.value] = deliveries.get(item.delivery.value, 0) + 1
+            peak = max([peak, *decided.interruptive_count().values()])
         progress.advance(task)
-    return raised, acted
+    return raised, acted, TriageTally(deliveries, peak)
 
 
 def write_bundle(
@@ -251,7 +279,7 @@ def run_demo(options: DemoOptions) -> DemoResult:
         zones = {p.patient_id: p.zone for p in clinic.patients}
         runs = run_devices(clinic.patients, model, progress)
         store = create_store(f"sqlite:///{db}")
-        raised, acted = run_clinic(
+        raised, acted, tally = run_clinic(
             runs, clinic.patients, store, progress, clinic_config.start_date, options.days
         )
     last_day = clinic_config.start_date + dt.timedelta(days=options.days - 1)
@@ -268,6 +296,11 @@ def run_demo(options: DemoOptions) -> DemoResult:
         r for p in clinic.patients for r in store.recommendations.list_for_patient(p.patient_id)
     ]
     _print_summary(console, summary, recs, bundle_path, model_path)
+    console.print(
+        f"Triage ({DEMO_CLINICIANS} clinicians, budget {DEMO_BUDGET} interruptive per clinician "
+        f"per day; crises always interrupt): {tally.deliveries}; busiest clinician-day had "
+        f"{tally.peak_interruptive_per_clinician_day} interruption(s)"
+    )
     return DemoResult(summary, store, bundle_path, model_path, clock_end, recs)
 
 
