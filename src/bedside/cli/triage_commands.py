@@ -135,4 +135,5 @@ def evaluate(
     ):
         console.print(f"  {label}: {value} (floor {floor}) {'met' if ok else 'NOT met'}")
     if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result.to_json_dict(), indent=2, default=str))
