@@ -160,7 +160,7 @@ def clip_prosody(
     f0_sd = float(np.std(12.0 * np.log2(f0))) if f0.size >= 2 else nan
     r = np.minimum(track.periodicity[voiced], _R_CAP)
     hnr = float(np.mean(10.0 * np.log10(r / (1.0 - r)))) if r.size else nan
-    pulses = find_pulses(x, sample_rate_hz, track)
+    pulses = find_pulses(track)
     timing = speech_timing(track)
     loud = track.intensity_db[timing.sounding]
     return ClipProsody(

@@ -1,6 +1,9 @@
 """Cycle-level perturbation of voiced speech: glottal pulses, local jitter and local shimmer.
 
-Pulses are found in the full-rate waveform within each voiced run of a :class:`PitchTrack`,
+Pulses are found in the waveform the pitch tracker analysed (decimated to its analysis rate,
+8 kHz by default: the 0-4 kHz band, so that broadband noise above it does not move the peaks and
+results do not depend on the recording's sampling rate), within each voiced run of a
+:class:`PitchTrack`,
 waveform-peak to waveform-peak, as Praat's "To PointProcess (periodic, peaks)" does: the first
 pulse is the largest peak within the run's first period, and each next pulse is the largest
 peak between 0.8 and 1.25 local periods (from the F0 track) after the previous one; positions and
@@ -9,6 +12,15 @@ for a smooth peak; on a peak with a curvature jump (a glottal pulse whose closin
 steeper than its opening) the sub-sample bias varies from pulse to pulse and adds about
 0.06-0.08 percentage points of jitter at 8-16 kHz (measured on Rosenberg pulses with a 16 %
 closing phase). A windowed-sinc refinement was tried and was worse on such unbandlimited pulses.
+Pulses whose peak is below 3 % of the clip's absolute peak are dropped and split their run.
+
+The period is then measured by cross-correlation, as Praat's "periodic, cc" pulses are placed:
+each cycle (one median period long, centred on its pulse) is correlated with the signal at lags
+within 3 samples of the peak-to-peak interval, and the best lag refined by a parabola. That
+averages noise over the whole cycle (on synthetic running speech with 25 dB aspiration noise and
+no period perturbation, local jitter fell from about 4.5 % with peak-to-peak periods to 0.3-0.7 %),
+at the price of a small bias on clean signals whose cycles stretch with the period (about -2.5 %
+of the jitter value on the test pulses).
 Polarity is chosen per clip so that the larger of the positive and negative extremes of the
 voiced parts is the one tracked.
 
@@ -80,24 +92,61 @@ def _refine(y: FloatArray, peaks: IntArray) -> tuple[FloatArray, FloatArray]:
     return (k + d).astype(np.float64), (b - 0.25 * (a - c) * d).astype(np.float64)
 
 
-def find_pulses(samples: npt.ArrayLike, sample_rate_hz: int, track: PitchTrack) -> GlottalPulses:
+_CC_SEARCH = 3  # samples either side of the peak-to-peak period
+
+
+def _cc_periods(x: FloatArray, k: IntArray, same: npt.NDArray[np.bool_]) -> FloatArray:
+    """Periods (samples) by cross-correlating each cycle with the next.
+
+    The cycle around pulse ``k_i`` (half a median period either side) is compared with the
+    signal shifted by lags within ``_CC_SEARCH`` samples of ``k_{i+1} - k_i``; the lag of the
+    largest normalised correlation, refined by a parabola, is the period. The whole cycle
+    averages out noise that moves a single waveform peak.
+    """
+    starts, ends = k[:-1][same], k[1:][same]
+    if starts.size == 0:
+        return np.zeros(0)
+    half = max(2, int(np.median(ends - starts)) // 2)
+    pad = half + _CC_SEARCH + int(np.max(ends - starts)) + 2
+    xp = np.pad(x, pad)
+    offsets = np.arange(-half, half + 1)
+    a = xp[(starts + pad)[:, None] + offsets[None, :]]
+    a_energy = np.einsum("ij,ij->i", a, a)
+    scores = []
+    for d in range(-_CC_SEARCH, _CC_SEARCH + 1):
+        b = xp[(ends + pad + d)[:, None] + offsets[None, :]]
+        num = np.einsum("ij,ij->i", a, b)
+        den = np.sqrt(a_energy * np.einsum("ij,ij->i", b, b))
+        scores.append(np.where(den > 0.0, num / np.where(den > 0.0, den, 1.0), -1.0))
+    cc = np.stack(scores, axis=1)
+    best = np.clip(np.argmax(cc, axis=1), 1, 2 * _CC_SEARCH - 1)
+    rows = np.arange(cc.shape[0])
+    left, mid, right = cc[rows, best - 1], cc[rows, best], cc[rows, best + 1]
+    den2 = left - 2.0 * mid + right
+    frac = np.where(den2 < 0.0, 0.5 * (left - right) / np.where(den2 < 0.0, den2, -1.0), 0.0)
+    out: FloatArray = (ends - starts + best - _CC_SEARCH + np.clip(frac, -0.5, 0.5)).astype(
+        np.float64
+    )
+    return out
+
+
+def find_pulses(track: PitchTrack, *, weak_share: float = 0.03) -> GlottalPulses:
     """Glottal pulses (waveform peaks) in the voiced runs of `track`.
 
     Parameters
     ----------
-    samples : array_like of float, shape (n,)
-        Mono waveform at its full rate.
-    sample_rate_hz : int
-        Sampling rate, Hz.
     track : PitchTrack
-        F0 track of the same clip.
+        F0 track of a clip, with the analysis-rate waveform it was computed from.
+    weak_share : float
+        Pulses whose peak is below this share of the clip's absolute peak are dropped (Praat's
+        silence threshold, 0.03).
 
     Returns
     -------
     GlottalPulses
     """
-    x = np.asarray(samples, dtype=np.float64).reshape(-1)
-    sr = float(sample_rate_hz)
+    x = track.samples
+    sr = float(track.sample_rate_hz)
     voiced = track.voiced
     edges = np.diff(np.concatenate(([0], voiced.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
@@ -139,8 +188,15 @@ def find_pulses(samples: npt.ArrayLike, sample_rate_hz: int, track: PitchTrack) 
     k_arr = np.asarray(pulse_k, dtype=np.int64)
     pos_arr, peak_arr = _refine(x, k_arr) if k_arr.size else (np.zeros(0), np.zeros(0))
     run_arr = np.asarray(pulse_run, dtype=np.int64)
+    if k_arr.size:
+        # Pulses weaker than the silence threshold (fading syllable edges, background noise)
+        # are dropped and split their run, so no period spans them.
+        strong = peak_arr >= weak_share * float(np.max(np.abs(x)))
+        breaks = np.concatenate(([True], (run_arr[1:] != run_arr[:-1]) | ~strong[:-1]))
+        run_arr = np.cumsum(breaks | ~strong, dtype=np.int64)[strong]
+        k_arr, pos_arr, peak_arr = k_arr[strong], pos_arr[strong], peak_arr[strong]
     same = run_arr[1:] == run_arr[:-1] if run_arr.size > 1 else np.zeros(0, dtype=bool)
-    periods = (np.diff(pos_arr) / sr)[same] if pos_arr.size > 1 else np.zeros(0)
+    periods = _cc_periods(x, k_arr, same) / sr if pos_arr.size > 1 else np.zeros(0)
     amplitudes = np.zeros(0)
     if periods.size:
         starts_k = k_arr[:-1][same]

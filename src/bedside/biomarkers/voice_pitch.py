@@ -101,6 +101,10 @@ class PitchTrack:
         Windowed mean square, dB re full scale (floor -120 dB).
     step_s : float
         Frame step, s.
+    samples : ndarray of float64, shape (m,)
+        The waveform analysed: the clip after decimation to the analysis rate.
+    sample_rate_hz : float
+        Rate of `samples`, Hz.
     """
 
     times_s: FloatArray
@@ -108,6 +112,8 @@ class PitchTrack:
     periodicity: FloatArray
     intensity_db: FloatArray
     step_s: float
+    samples: FloatArray
+    sample_rate_hz: float
 
     @property
     def voiced(self) -> BoolArray:
@@ -180,7 +186,7 @@ def track_pitch(
     step = hop_n / sr
     if x.size < win_n:
         empty = np.zeros(0)
-        return PitchTrack(empty, empty.copy(), empty.copy(), empty.copy(), step)
+        return PitchTrack(empty, empty.copy(), empty.copy(), empty.copy(), step, x, sr)
     # float32 halves the FFT cost; autocorrelation peaks need nowhere near its precision.
     x32 = x.astype(np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(x32, win_n)[::hop_n]
@@ -245,4 +251,4 @@ def track_pitch(
         f0[idx[voiced]] = sr / best_lag[voiced]
         periodicity[idx] = np.clip(best_r, 0.0, 1.0)
     f0 = _clean_runs(f0, s)
-    return PitchTrack(times.astype(np.float64), f0, periodicity, intensity, step)
+    return PitchTrack(times.astype(np.float64), f0, periodicity, intensity, step, x, sr)
