@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bedside.biomarkers.cortisol_specs import CORTISOL_SPECS
+from bedside.biomarkers.mobility_specs import MOBILITY_SPECS
 from bedside.biomarkers.voice_specs import VOICE_SPECS
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
@@ -140,7 +141,7 @@ _SPECS: tuple[BiomarkerSpec, ...] = (
 )
 
 REGISTRY: dict[str, BiomarkerSpec] = {
-    spec.id: spec for spec in (*_SPECS, *CORTISOL_SPECS, *VOICE_SPECS)
+    spec.id: spec for spec in (*_SPECS, *CORTISOL_SPECS, *VOICE_SPECS, *MOBILITY_SPECS)
 }
 
 

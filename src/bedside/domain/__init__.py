@@ -17,6 +17,7 @@ from bedside.domain.errors import (
     StoreError,
 )
 from bedside.domain.finding import BaselineSummary, Finding
+from bedside.domain.gps_samples import GpsFrame
 from bedside.domain.ids import ClinicianId, PatientId, RecommendationId
 from bedside.domain.modality import Modality
 from bedside.domain.recommendation import (
@@ -45,6 +46,7 @@ __all__ = [
     "DroppedRowsWarning",
     "Evidence",
     "Finding",
+    "GpsFrame",
     "InputFormatError",
     "InsufficientDataError",
     "MedicationRecord",
