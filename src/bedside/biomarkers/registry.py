@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from bedside.biomarkers.cortisol_specs import CORTISOL_SPECS
 from bedside.biomarkers.mobility_specs import MOBILITY_SPECS
+from bedside.biomarkers.phone_specs import PHONE_USE_SPECS, TYPING_SPECS
 from bedside.biomarkers.voice_specs import VOICE_SPECS
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
@@ -141,7 +142,15 @@ _SPECS: tuple[BiomarkerSpec, ...] = (
 )
 
 REGISTRY: dict[str, BiomarkerSpec] = {
-    spec.id: spec for spec in (*_SPECS, *CORTISOL_SPECS, *VOICE_SPECS, *MOBILITY_SPECS)
+    spec.id: spec
+    for spec in (
+        *_SPECS,
+        *CORTISOL_SPECS,
+        *VOICE_SPECS,
+        *MOBILITY_SPECS,
+        *PHONE_USE_SPECS,
+        *TYPING_SPECS,
+    )
 }
 
 

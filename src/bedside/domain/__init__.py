@@ -19,6 +19,7 @@ from bedside.domain.errors import (
 from bedside.domain.finding import BaselineSummary, Finding
 from bedside.domain.gps_samples import GpsFrame
 from bedside.domain.ids import ClinicianId, PatientId, RecommendationId
+from bedside.domain.keystroke_samples import KeyKind, KeystrokeFrame
 from bedside.domain.modality import Modality
 from bedside.domain.recommendation import (
     Evidence,
@@ -29,6 +30,7 @@ from bedside.domain.recommendation import (
 )
 from bedside.domain.risk import Contribution, RiskEstimate
 from bedside.domain.samples import SampleFrame
+from bedside.domain.screen_events import ScreenEvent, ScreenEventFrame
 from bedside.domain.trend import TrendDirection, TrendFinding
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "GpsFrame",
     "InputFormatError",
     "InsufficientDataError",
+    "KeyKind",
+    "KeystrokeFrame",
     "MedicationRecord",
     "Modality",
     "ModelError",
@@ -63,6 +67,8 @@ __all__ = [
     "RiskEstimate",
     "Role",
     "SampleFrame",
+    "ScreenEvent",
+    "ScreenEventFrame",
     "StoreError",
     "TrendDirection",
     "TrendFinding",

@@ -15,7 +15,7 @@ EMITTED_UNITS: frozenset[str] = frozenset(
     {"1", "%", "min", "h", "d", "/a", "{count}", "{count}/min"}
     | {"nmol/L", "nmol/L.min", "nmol/L/h"}
     | {"Hz", "{semitone}", "dB", "{syllable}/s", "s"}
-    | {"km"}
+    | {"km", "ms"}
 )
 """Every UCUM unit code Bedside writes into a Quantity."""
 
