@@ -43,6 +43,7 @@ DEPRESJON ?= ../shared/data/depresjon
 bench: bootstrap
 	$(BIN)/python bench/biomarkers.py
 	$(BIN)/python bench/models.py
+	$(BIN)/python bench/mobility.py
 	$(BIN)/python bench/voice.py
 	$(BIN)/bedside triage evaluate --patients 500 --days 180 --clinicians 5 --budget 5 --seed 2027 \
 		--cohort effect_activity_sd=0.9 --cohort effect_sleep_duration_sd=0.9 --json out/triage-evaluation.json

@@ -26,6 +26,7 @@ line and field, or with ``lenient=True`` are dropped and counted per reason.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ import numpy.typing as npt
 import polars as pl
 
 from bedside.domain import (
+    DroppedRowsWarning,
     GpsFrame,
     InputFormatError,
     KeyKind,
@@ -255,26 +257,72 @@ _PARSERS = {
 }
 
 
+_BATCH_LINES = 200_000
+"""Rows parsed together: amortises per-call overhead while bounding memory."""
+
+
 def _read_stream(folder: Path, stream: str, lenient: bool) -> tuple[_Stream, BeiweStreamReport]:
     out = _Stream()
     report = BeiweStreamReport()
+    batch: list[str] = []
+    origin: list[tuple[str, int, int]] = []  # (file, first batch row, rows) per file
+    header: tuple[str, ...] | None = None
+
+    def flush() -> None:
+        if header is None or not batch:
+            batch.clear()
+            origin.clear()
+            return
+        checker = RowChecker(str(folder), len(batch))
+        cols = split_fields(checker, batch, header)
+        _PARSERS[stream](checker, cols, out)
+        starts = np.array([o[1] for o in origin])
+
+        def where(row: int) -> tuple[str, int]:
+            k = int(np.searchsorted(starts, row, side="right")) - 1
+            return origin[k][0], row - origin[k][1] + 2
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DroppedRowsWarning)
+                keep, batch_report = checker.finish(lenient=lenient)
+        except InputFormatError as exc:
+            row = (exc.line or 2) - 2
+            name, line = where(row)
+            raise InputFormatError(name, exc.reason, line=line, field=exc.field) from None
+        if batch_report.rows_dropped:
+            bad = np.flatnonzero(~keep)
+            examples = ", ".join(f"{n} line {ln}" for n, ln in (where(int(r)) for r in bad[:3]))
+            summary = ", ".join(f"{k}: {v}" for k, v in sorted(batch_report.rows_dropped.items()))
+            warnings.warn(
+                DroppedRowsWarning(
+                    f"{folder}: dropped {bad.size} of {len(batch)} rows ({summary}); "
+                    f"first at {examples}"
+                ),
+                stacklevel=5,
+            )
+            for reason, count in batch_report.rows_dropped.items():
+                report.rows_dropped[reason] = report.rows_dropped.get(reason, 0) + count
+        if stream != "accelerometer":
+            for parts in out.cols.values():
+                parts[-1] = parts[-1][keep]
+        batch.clear()
+        origin.clear()
+
     for path in sorted(folder.glob("*.csv")):
-        header, lines = _read_file(path, stream)
+        file_header, lines = _read_file(path, stream)
         report.files += 1
         report.rows_read += len(lines)
         hour = _file_hour(path)
         if hour is not None:
             out.hours.add(hour)
-        checker = RowChecker(str(path), len(lines))
-        cols = split_fields(checker, lines, header)
-        _PARSERS[stream](checker, cols, out)
-        keep, file_report = checker.finish(lenient=lenient, stacklevel=4)
-        for reason, count in file_report.rows_dropped.items():
-            report.rows_dropped[reason] = report.rows_dropped.get(reason, 0) + count
-        if stream != "accelerometer":
-            # Keep only this file's good rows (the parser appended all of them).
-            for parts in out.cols.values():
-                parts[-1] = parts[-1][keep]
+        if stream == "accelerometer" or file_header != header or len(batch) > _BATCH_LINES:
+            # Accelerometer files are reduced to minutes one by one (they are large).
+            flush()
+            header = file_header
+        origin.append((str(path), len(batch), len(lines)))
+        batch.extend(lines)
+    flush()
     return out, report
 
 
