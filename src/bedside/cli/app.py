@@ -34,6 +34,9 @@ def _register_subcommands() -> None:
     from bedside.cli.triage_commands import triage_app
 
     app.add_typer(triage_app, name="triage")
+    from bedside.cli.beiwe_commands import beiwe_app
+
+    app.add_typer(beiwe_app, name="beiwe")
 
 
 _register_subcommands()
