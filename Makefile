@@ -50,6 +50,9 @@ bench: bootstrap
 	@if [ -f $(DEPRESJON)/scores.csv ]; then \
 		$(BIN)/bedside model evaluate --dataset depresjon $(DEPRESJON); \
 	else echo "Depresjon data absent at $(DEPRESJON): evaluation skipped"; fi
+	@if [ -d $(DEPRESJON)/control ]; then \
+		$(BIN)/bedside trends evaluate --depresjon $(DEPRESJON); \
+	else $(BIN)/bedside trends evaluate; fi
 
 clean:
 	rm -rf $(VENV) node/node_modules out .pytest_cache .mypy_cache .ruff_cache

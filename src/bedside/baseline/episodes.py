@@ -88,10 +88,15 @@ class EpisodeTrack:
         )
 
 
-def track_episodes(statistic: FloatArray, h: float) -> EpisodeTrack:
-    """Alarm episodes of CUSUM statistics (see the module docstring), vectorised over charts."""
+def track_episodes(statistic: FloatArray, h: float | FloatArray) -> EpisodeTrack:
+    """Alarm episodes of CUSUM statistics (see the module docstring), vectorised over charts.
+
+    `h` is one threshold, or one per day (shape (n_days,), e.g. a per-patient threshold that is
+    recalibrated as data accumulates; ``inf`` where no alarm may be raised).
+    """
     s = np.asarray(statistic, dtype=np.float64)
     shape = s.shape
+    h_day = np.broadcast_to(np.asarray(h, dtype=np.float64), shape[-1:])
     alarm = np.zeros(shape, dtype=np.bool_)
     in_ep_all = np.zeros(shape, dtype=np.bool_)
     onset_all = np.full(shape, -1, dtype=np.int64)
@@ -104,7 +109,7 @@ def track_episodes(statistic: FloatArray, h: float) -> EpisodeTrack:
         st = s[..., t]
         zero = st <= 0.0
         last_zero = np.where(zero, t, last_zero)
-        new = ~in_ep & (st > h)
+        new = ~in_ep & (st > h_day[t])
         onset = np.where(new, last_zero + 1, onset)
         det = np.where(new, t, det)
         in_ep = (in_ep | new) & ~zero
@@ -114,5 +119,5 @@ def track_episodes(statistic: FloatArray, h: float) -> EpisodeTrack:
         in_ep_all[..., t] = in_ep
         onset_all[..., t] = onset
         det_all[..., t] = det
-    active = in_ep_all & (s > h / 2.0)
+    active = in_ep_all & (s > h_day / 2.0)
     return EpisodeTrack(s, alarm, in_ep_all, active, onset_all, det_all)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from bedside.cli.trends_commands import trends_app
 from bedside.domain import BedsideError, DailyBiomarkerTable
 
 __all__ = ["app", "main"]
@@ -28,6 +29,7 @@ model_app = typer.Typer(
 )
 app.add_typer(biomarkers_app, name="biomarkers")
 app.add_typer(model_app, name="model")
+app.add_typer(trends_app, name="trends")
 
 
 def _register_subcommands() -> None:

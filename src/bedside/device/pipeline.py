@@ -117,13 +117,13 @@ class DevicePipeline:
         t: int,
     ) -> Finding:
         summaries = []
-        insufficient = []
+        # the monitor's coverage rules: no baseline, no calibrated threshold or too few recent
+        # days is "insufficient data" for that biomarker (never silently no trend)
+        insufficient = list(state.insufficient_by_day[t])
         for b in table.biomarker_ids:
             value = float(table.values[b][t])
             median = float(state.median[b][t])
             scale = float(state.scale[b][t])
-            if math.isnan(median):
-                insufficient.append(b)
             summaries.append(
                 BaselineSummary(
                     biomarker=b,

@@ -1,0 +1,509 @@
+"""Evaluation of the trend detectors on semi-synthetic and synthetic patient-years.
+
+Ground truth: each simulated patient-year is `start_days` + 365 days of in-control background for
+the watched biomarkers. Backgrounds come either from real recordings (each source patient's days
+resampled with the stationary bootstrap, blocks of mean 7 days, rows kept whole so that the
+biomarkers' cross-correlation and missingness are real) or from a long synthetic model. Into
+copies of the same patient-year a sustained shift of ``d`` source SDs is injected at a known onset
+(the patient's SD of that biomarker in its source days), either the episode pattern (adverse
+direction in sleep duration, total activity and interdaily stability at once) or total activity
+alone.
+
+Every detector is calibrated per patient exactly as the device does it: from the patient-year's
+own first `start_days` days (the pool), by the predictive stationary bootstrap through the same
+baseline scheme (`calibrate_cusum`'s recipe, shared here by all detectors), for a family-wise
+budget of `target_rate_per_year`. The naive rules are not calibrated. Reported per detector:
+
+* false alarms per patient-year on the unshifted patient-years (every alarm counts; family-wise),
+  with a 95% interval from a bootstrap over patient-years;
+* per scenario and shift size: the share of trials detected within 21 days of onset (a trial is
+  detected by an alarm of a shifted biomarker in the shifted direction for univariate detectors,
+  by any alarm for multivariate ones) and the median delay in days (undetected trials count as
+  later than the 56-day horizon);
+* the information bound ``ln(N K) / (D / 2)`` days (N = 365 / target days per false alarm, K
+  watched biomarkers, D the Mahalanobis size of the shift under the background's correlation).
+
+The replay here is vectorised: it has the device's baselines and thresholds but not its exclusion
+of alarmed periods from later refits, which only matters after a first alarm.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from bedside.baseline.bootstrap_calibration import stationary_bootstrap, threshold_from_maxima
+from bedside.baseline.calibration import DAYS_PER_YEAR
+from bedside.baseline.charts import (
+    decorrelate,
+    directed_cusum,
+    ewma_statistics,
+    excursion_maxima,
+    mewma_statistic,
+    whitening_matrix,
+)
+from bedside.baseline.episodes import cusum_statistics
+from bedside.baseline.scheme import BaselineScheme, scheme_z
+from bedside.domain import ConfigurationError
+
+__all__ = [
+    "EPISODE_PATTERN",
+    "EVAL_BIOMARKERS",
+    "SCENARIOS",
+    "SHIFTS_SD",
+    "DetectorResult",
+    "EvaluationReport",
+    "evaluate_detectors",
+    "source_arrays",
+    "synthetic_background",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+EVAL_BIOMARKERS: tuple[str, ...] = (
+    "sleep.duration_min",
+    "activity.total_counts",
+    "circadian.interdaily_stability",
+    "sleep.efficiency",
+    "sleep.onset_min",
+    "circadian.relative_amplitude",
+)
+"""The K = 6 biomarkers watched in the evaluation."""
+
+EPISODE_PATTERN: dict[str, float] = {
+    "sleep.duration_min": -1.0,
+    "activity.total_counts": -1.0,
+    "circadian.interdaily_stability": -1.0,
+}
+"""Direction of the episode-like shift (as the synthetic episodes produce), per biomarker."""
+
+SHIFTS_SD: tuple[float, ...] = (0.5, 1.0, 2.0)
+SCENARIOS: dict[str, dict[str, float]] = {
+    "episode (3 biomarkers)": EPISODE_PATTERN,
+    "activity alone": {"activity.total_counts": -1.0},
+}
+WITHIN_DAYS = 21
+HORIZON_DAYS = 56
+
+
+@dataclass(frozen=True)
+class DetectorResult:
+    """One detector's numbers on one background.
+
+    Attributes
+    ----------
+    name : str
+    false_alarms_per_year : float
+        Family-wise, on unshifted patient-years.
+    false_alarms_ci : (float, float)
+        95% bootstrap interval over patient-years.
+    detection : dict of (scenario, shift) to float
+        Share of trials detected within 21 days.
+    median_delay : dict of (scenario, shift) to float
+        Median days from onset to detection (inf when more than half are not detected in 56 d).
+    """
+
+    name: str
+    false_alarms_per_year: float
+    false_alarms_ci: tuple[float, float]
+    detection: dict[tuple[str, float], float]
+    median_delay: dict[tuple[str, float], float]
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """All detectors on one background, with the information bounds."""
+
+    background: str
+    patient_years: float
+    target_rate_per_year: float
+    biomarkers: tuple[str, ...]
+    bounds: dict[tuple[str, float], float]
+    results: list[DetectorResult] = field(default_factory=list)
+
+    def to_table(self) -> str:
+        """Plain-text table (one row per detector and scenario)."""
+        lines = [
+            f"background: {self.background}; {self.patient_years:.0f} patient-years; "
+            f"K = {len(self.biomarkers)} biomarkers; target {self.target_rate_per_year:g} false "
+            "alarm per patient-year (family-wise)",
+        ]
+        head = f"{'detector':<18}{'FA/yr [95% CI]':<22}{'scenario':<24}"
+        for d in SHIFTS_SD:
+            head += f"{f'{d:g} SD: det21 / med delay (bound)':<36}"
+        lines.append(head)
+        for r in self.results:
+            lo, hi = r.false_alarms_ci
+            fa = f"{r.false_alarms_per_year:.2f} [{lo:.2f}, {hi:.2f}]"
+            for i, scen in enumerate(SCENARIOS):
+                row = f"{r.name if i == 0 else '':<18}{fa if i == 0 else '':<22}{scen:<24}"
+                for d in SHIFTS_SD:
+                    det = r.detection[(scen, d)]
+                    med = r.median_delay[(scen, d)]
+                    med_s = f">{HORIZON_DAYS}" if math.isinf(med) else f"{med:.1f}"
+                    row += f"{f'{det:.0%} / {med_s} d ({self.bounds[(scen, d)]:.1f})':<36}"
+                lines.append(row)
+        return "\n".join(lines)
+
+
+def synthetic_background(
+    n_patients: int, n_days: int, rng: np.random.Generator, phi: float = 0.3, df: float = 5.0
+) -> list[FloatArray]:
+    """Long synthetic in-control series of `EVAL_BIOMARKERS`, in their units.
+
+    AR(1) with lag-1 correlation `phi` (0.8 for the two 7-day-window circadian measures), Student
+    t innovations with `df` degrees of freedom, cross-correlation 0.4 between sleep duration,
+    activity and interdaily stability, and a weekend effect of +0.5 SD in sleep duration.
+    """
+    k = len(EVAL_BIOMARKERS)
+    corr = np.eye(k)
+    for i in range(3):
+        for j in range(3):
+            if i != j:
+                corr[i, j] = 0.4
+    chol = np.linalg.cholesky(corr)
+    phis = np.array([0.8 if b.startswith("circadian") else phi for b in EVAL_BIOMARKERS])
+    out = []
+    for _ in range(n_patients):
+        t = rng.standard_t(df, (n_days, k)) / math.sqrt(df / (df - 2))
+        e = t @ chol.T
+        x = np.zeros((n_days, k))
+        x[0] = e[0]
+        for d in range(1, n_days):
+            x[d] = phis * x[d - 1] + np.sqrt(1 - phis**2) * e[d]
+        x[:, 0] += 0.5 * np.isin(np.arange(n_days) % 7, (5, 6))
+        out.append(_SYNTHETIC_MEAN + _SYNTHETIC_SD * x)
+    return out
+
+
+# typical adult levels and within-person SDs (units of the registry), so that the naive
+# percentage rule sees realistic magnitudes
+_SYNTHETIC_MEAN = np.array([420.0, 300_000.0, 0.55, 85.0, -45.0, 0.85])
+_SYNTHETIC_SD = np.array([45.0, 60_000.0, 0.06, 4.0, 40.0, 0.05])
+
+
+def evaluate_detectors(
+    sources: Sequence[FloatArray],
+    *,
+    background: str,
+    n_patient_years: int = 100,
+    resample: bool = True,
+    target_rate_per_year: float = 1.0,
+    scheme: BaselineScheme | None = None,
+    n_series: int = 50,
+    seed: int = 0,
+) -> EvaluationReport:
+    """Run every detector on patient-years built from `sources` (see the module docstring).
+
+    Parameters
+    ----------
+    sources : sequence of ndarray, each shape (n_days_i, K)
+        In-control days of each source patient, columns `EVAL_BIOMARKERS` (NaN = missing).
+    background : str
+        Name printed with the report.
+    n_patient_years : int
+        Simulated patient-years (source patients are cycled).
+    resample : bool
+        Build each patient-year by the stationary bootstrap of its source (True, for short real
+        recordings) or use the source's first days as they are (False, for long synthetic ones).
+    target_rate_per_year : float
+    scheme : BaselineScheme or None
+    n_series : int
+        Calibration series per patient.
+    seed : int
+    """
+    scheme = scheme or BaselineScheme()
+    k = len(EVAL_BIOMARKERS)
+    if not sources or any(s.ndim != 2 or s.shape[1] != k for s in sources):
+        raise ConfigurationError(f"sources must be non-empty arrays of shape (n_days, {k})")
+    rng = np.random.default_rng(seed)
+    start, n_mon = scheme.start_days, 365
+    n_total = start + n_mon
+    years_series: list[FloatArray] = []
+    sds: list[FloatArray] = []
+    for p in range(n_patient_years):
+        src = sources[p % len(sources)]
+        if resample:
+            series = stationary_bootstrap(src, 1, n_total, 7.0, rng)[0].T
+        else:
+            if src.shape[0] < n_total:
+                raise ConfigurationError(f"synthetic sources need {n_total} days")
+            series = src[:n_total]
+        years_series.append(series)
+        sds.append(np.nanstd(src, axis=0))
+    base = np.stack(years_series)  # (P, T, K)
+    sd = np.stack(sds)  # (P, K)
+    onsets = start + 28 + rng.integers(0, 28, n_patient_years)
+    trials: list[tuple[str, float]] = [(s, d) for s in SCENARIOS for d in SHIFTS_SD]
+    copies = [base]
+    for scen, d in trials:
+        shifted = base.copy()
+        for b, sign in SCENARIOS[scen].items():
+            j = EVAL_BIOMARKERS.index(b)
+            for p in range(n_patient_years):
+                shifted[p, onsets[p] :, j] += sign * d * sd[p, j]
+        copies.append(shifted)
+    data = np.stack(copies, axis=1)  # (P, 1 + trials, T, K)
+    values = np.swapaxes(data, -1, -2)  # (P, C, K, T)
+    pools, floors = _pools(base, start)
+    z = scheme_z(values, scheme, floors[:, None, :])[..., start:]
+    sims = _simulations(pools, floors, scheme, n_series, n_mon, rng)  # (P, S, K, T)
+    pool_z = np.nan_to_num(pools, nan=0.0)
+    whiten = np.stack([whitening_matrix(pz) for pz in pool_z])  # (P, K, K)
+    years = n_patient_years * n_mon / DAYS_PER_YEAR
+    corr = _background_correlation(sources)
+    bounds = {}
+    n_per_fa = DAYS_PER_YEAR / target_rate_per_year
+    for scen, d in trials:
+        mu = np.array([SCENARIOS[scen].get(b, 0.0) * d for b in EVAL_BIOMARKERS])
+        big_d = float(mu @ np.linalg.solve(corr, mu))
+        bounds[(scen, d)] = math.log(n_per_fa * k) / (big_d / 2.0)
+    report = EvaluationReport(background, years, target_rate_per_year, EVAL_BIOMARKERS, bounds, [])
+    onset_rel = onsets - start
+    for name, stat_fn, reset, univariate in _detectors(whiten):
+        sim_stats = stat_fn(sims)  # (P, S, C, T) charts
+        thresholds = _thresholds(sim_stats, reset, target_rate_per_year, n_series, n_mon)
+        real_stats = stat_fn(z)  # (P, 1 + trials, C, T)
+        report.results.append(
+            _score(name, real_stats, thresholds, reset, univariate, onset_rel, trials, rng, years)
+        )
+    for name, alarms in _naive_rules(values[..., start - 7 :], z):
+        report.results.append(_score_alarms(name, alarms, onset_rel, trials, rng, years))
+    return report
+
+
+def _pools(base: FloatArray, start: int) -> tuple[FloatArray, FloatArray]:
+    """Standardised first `start` days of each patient-year and the scale floors in those units."""
+    first = base[:, :start, :]
+    med = np.nanmedian(first, axis=1, keepdims=True)
+    mad = 1.4826 * np.nanmedian(np.abs(first - med), axis=1, keepdims=True)
+    scale = np.where(mad > 0, mad, 1.0)
+    pools = (first - med) / scale
+    floors = np.full((base.shape[0], base.shape[2]), 1e-6)
+    return pools, floors
+
+
+def _simulations(
+    pools: FloatArray,
+    floors: FloatArray,
+    scheme: BaselineScheme,
+    n_series: int,
+    n_mon: int,
+    rng: np.random.Generator,
+) -> FloatArray:
+    """In-control z of bootstrap series of each patient's pool: shape (P, S, K, n_mon)."""
+    out = []
+    for p in range(pools.shape[0]):
+        pool = pools[p][~np.isnan(pools[p]).all(axis=1)]
+        series = stationary_bootstrap(
+            pool, n_series, scheme.start_days + n_mon, 7.0, rng, predictive=True
+        )
+        out.append(series)
+    sims = np.stack(out)  # (P, S, K, T)
+    z = scheme_z(sims, scheme, floors[:, None, :])
+    return z[..., scheme.start_days :]
+
+
+def _detectors(
+    whiten: FloatArray,
+) -> list[tuple[str, Callable[[FloatArray], FloatArray], float, bool]]:
+    """(name, statistic function -> (..., charts, T), reset level, univariate?) per detector."""
+    k = len(EVAL_BIOMARKERS)
+    pattern = np.array([EPISODE_PATTERN.get(b, 0.0) for b in EVAL_BIOMARKERS])
+
+    def cusum(z: FloatArray) -> FloatArray:
+        up, dn = cusum_statistics(z, 0.5, 4.0)
+        return np.concatenate([up, dn], axis=-2)
+
+    def ewma(z: FloatArray) -> FloatArray:
+        up, dn = ewma_statistics(z, 0.2, 4.0)
+        return np.concatenate([up, dn], axis=-2)
+
+    def _white(z: FloatArray) -> FloatArray:
+        # per-patient whitening: z has the patient axis first
+        return np.stack([decorrelate(z[p], whiten[p]) for p in range(z.shape[0])])
+
+    def mewma(z: FloatArray) -> FloatArray:
+        return mewma_statistic(_white(z), 0.1)[..., None, :]
+
+    def signature(z: FloatArray) -> FloatArray:
+        wz = _white(z)
+        stats = []
+        for p in range(z.shape[0]):
+            a = whiten[p] @ pattern
+            kk = float(np.linalg.norm(a)) / 2.0
+            stats.append(directed_cusum(wz[p], a, kk))
+        return np.stack(stats)[..., None, :]
+
+    return [
+        ("cusum (device)", cusum, 0.0, True),
+        ("ewma", ewma, 0.0, True),
+        ("mewma", mewma, float(k), False),
+        ("signature cusum", signature, 0.0, False),
+    ]
+
+
+def _thresholds(
+    sim_stats: FloatArray, reset: float, target: float, n_series: int, n_mon: int
+) -> FloatArray:
+    """Per patient and chart group (biomarker, or the one multivariate chart): shape (P, G)."""
+    n_p, _, n_c, n_t = sim_stats.shape
+    groups = n_c // 2 if n_c > 1 else 1
+    years = n_series * n_mon / DAYS_PER_YEAR
+    out = np.zeros((n_p, groups))
+    minimum = 3.5 if reset == 0.0 else reset
+    for p in range(n_p):
+        charts, maxima = excursion_maxima(sim_stats[p].reshape(-1, n_t), reset)
+        group = (charts % n_c) % groups
+        for g in range(groups):
+            out[p, g] = threshold_from_maxima(maxima[group == g], years, target / groups, minimum)
+    return out
+
+
+def _score(
+    name: str,
+    stats: FloatArray,
+    thresholds: FloatArray,
+    reset: float,
+    univariate: bool,
+    onset: IntArray,
+    trials: list[tuple[str, float]],
+    rng: np.random.Generator,
+    years: float,
+) -> DetectorResult:
+    n_p, n_copies, n_c, n_t = stats.shape
+    groups = thresholds.shape[1]
+    h = thresholds[:, np.arange(n_c) % groups]  # (P, C)
+    alarms = np.zeros((n_p, n_copies, n_c, n_t), dtype=np.bool_)
+    # alarm = first day of an excursion above reset whose value exceeds h
+    above = stats > reset
+    new_exc = above & ~np.concatenate([np.zeros_like(above[..., :1]), above[..., :-1]], axis=-1)
+    exc_id = np.cumsum(new_exc, axis=-1)
+    over = stats > h[:, None, :, None]
+    seen = np.zeros((n_p, n_copies, n_c), dtype=np.int64) - 1
+    for t in range(n_t):
+        first = over[..., t] & (exc_id[..., t] != seen)
+        alarms[..., t] = first
+        seen = np.where(first, exc_id[..., t], seen)
+    relevant = np.ones((len(trials), n_c), dtype=np.bool_)
+    if univariate:
+        for i, (scen, _) in enumerate(trials):
+            for c in range(n_c):
+                b = EVAL_BIOMARKERS[c % groups]
+                direction = -1.0 if c >= groups else 1.0
+                relevant[i, c] = SCENARIOS[scen].get(b, 0.0) == direction
+    return _summarise(name, alarms, relevant, onset, trials, rng, years)
+
+
+def _score_alarms(
+    name: str,
+    alarms: npt.NDArray[np.bool_],
+    onset: IntArray,
+    trials: list[tuple[str, float]],
+    rng: np.random.Generator,
+    years: float,
+) -> DetectorResult:
+    n_c = alarms.shape[2]
+    relevant = np.zeros((len(trials), n_c), dtype=np.bool_)
+    for i, (scen, _) in enumerate(trials):
+        for c in range(n_c):
+            relevant[i, c] = EVAL_BIOMARKERS[c] in SCENARIOS[scen]
+    return _summarise(name, alarms.astype(np.bool_), relevant, onset, trials, rng, years)
+
+
+def _summarise(
+    name: str,
+    alarms: npt.NDArray[np.bool_],
+    relevant: npt.NDArray[np.bool_],
+    onset: IntArray,
+    trials: list[tuple[str, float]],
+    rng: np.random.Generator,
+    years: float,
+) -> DetectorResult:
+    n_p, _, _, n_t = alarms.shape
+    per_patient = alarms[:, 0].sum(axis=(1, 2)).astype(np.float64)
+    rate = float(per_patient.sum() / years)
+    boot = rng.integers(0, n_p, (2000, n_p))
+    boot_rates = per_patient[boot].sum(axis=1) / years
+    ci = (float(np.quantile(boot_rates, 0.025)), float(np.quantile(boot_rates, 0.975)))
+    detection: dict[tuple[str, float], float] = {}
+    delay: dict[tuple[str, float], float] = {}
+    days = np.arange(n_t)
+    for i, key in enumerate(trials):
+        hit = alarms[:, 1 + i][:, relevant[i]].any(axis=1)  # (P, T)
+        hit &= days[None, :] >= onset[:, None]
+        first = np.where(hit.any(axis=1), hit.argmax(axis=1) - onset, np.iinfo(np.int64).max)
+        delays = np.where(first <= HORIZON_DAYS, first.astype(np.float64), math.inf)
+        detection[key] = float((delays <= WITHIN_DAYS).mean())
+        delay[key] = float(np.median(delays))
+    return DetectorResult(name, rate, ci, detection, delay)
+
+
+def _naive_rules(values: FloatArray, z: FloatArray) -> list[tuple[str, npt.NDArray[np.bool_]]]:
+    """Alarms (P, C, K, 365) of the two rules clinicians see today (one alarm per day at most).
+
+    `values` starts 7 days before monitoring so that the first day has a previous week.
+    """
+    x = values
+    n_t = z.shape[-1]
+    csum = np.nancumsum(np.nan_to_num(x, nan=0.0), axis=-1)
+    cnt = np.cumsum(~np.isnan(x), axis=-1)
+
+    def window_mean(end: int, width: int) -> FloatArray:
+        s = csum[..., end] - (csum[..., end - width] if end - width >= 0 else 0.0)
+        c = cnt[..., end] - (cnt[..., end - width] if end - width >= 0 else 0)
+        return np.where(c > 0, s / np.maximum(c, 1), np.nan)
+
+    mean_rule = np.zeros(z.shape, dtype=np.bool_)
+    for t in range(n_t):
+        end = t + 7
+        if end - 7 < 7:
+            continue
+        now = window_mean(end, 7)
+        before = window_mean(end - 7, 7)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.abs(now - before) / np.abs(before)
+        mean_rule[..., t] = rel > 0.12
+    z_rule = np.abs(np.nan_to_num(z, nan=0.0)) > 2.0
+    # an alert is raised when a rule starts to hold (not again on every following day)
+    return [("7-day mean >12%", _rising(mean_rule)), ("|z| > 2 any day", _rising(z_rule))]
+
+
+def _rising(cond: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    prev = np.concatenate([np.zeros_like(cond[..., :1]), cond[..., :-1]], axis=-1)
+    out: npt.NDArray[np.bool_] = cond & ~prev
+    return out
+
+
+def _background_correlation(sources: Sequence[FloatArray]) -> FloatArray:
+    """Correlation of the watched biomarkers over all source days (each source standardised)."""
+    parts = []
+    for s in sources:
+        sd = np.nanstd(s, axis=0)
+        parts.append((s - np.nanmean(s, axis=0)) / np.where(sd > 0, sd, 1.0))
+    return _corr(np.concatenate(parts))
+
+
+def _corr(x: FloatArray) -> FloatArray:
+    k = x.shape[1]
+    out = np.eye(k)
+    for i in range(k):
+        for j in range(i + 1, k):
+            ok = ~np.isnan(x[:, i]) & ~np.isnan(x[:, j])
+            if ok.sum() > 3:
+                out[i, j] = out[j, i] = float(np.corrcoef(x[ok, i], x[ok, j])[0, 1])
+    return out
+
+
+def source_arrays(values: Mapping[str, FloatArray], drop_first_days: int = 6) -> FloatArray:
+    """A daily table's `EVAL_BIOMARKERS` columns as (n_days, K), without its first days.
+
+    The first 6 days of a recording have circadian measures over fewer than 7 days.
+    """
+    cols = [np.asarray(values[b], dtype=np.float64)[drop_first_days:] for b in EVAL_BIOMARKERS]
+    return np.stack(cols, axis=1)
