@@ -16,6 +16,7 @@
 // Test controls (not FHIR): POST /_control/outage {"count": n, "mode": "503" | "after-commit"}
 // makes the next n FHIR requests fail (503 before doing anything, or 503 after committing, as
 // when a response is lost); POST /_control/expire-tokens invalidates every issued token;
+// POST /_control/token-lifetime {"seconds": n} sets the lifetime of tokens issued from now on;
 // GET /_control/stats gives counts of token grants and FHIR requests.
 import { createPublicKey, randomBytes, verify as cryptoVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -132,7 +133,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const config = JSON.parse(readFileSync(args.config, 'utf8'));
   const clients = config.clients ?? {};
-  const tokenLifetime = config.tokenLifetime ?? 300;
+  let tokenLifetime = config.tokenLifetime ?? 300;
   loadDefinitions();
   const repo = new MemoryRepository();
   const router = new FhirRouter();
@@ -152,6 +153,10 @@ async function main() {
           const body = JSON.parse(text || '{}');
           outage = { count: Number(body.count ?? 1), mode: String(body.mode ?? '503') };
           return send(res, 200, outage, 'application/json');
+        }
+        if (name === 'token-lifetime' && req.method === 'POST') {
+          tokenLifetime = Number(JSON.parse(text || '{}').seconds ?? 300);
+          return send(res, 200, { tokenLifetime }, 'application/json');
         }
         if (name === 'expire-tokens' && req.method === 'POST') {
           tokens.clear();
@@ -218,7 +223,7 @@ async function main() {
       const fhirRequest = {
         method: req.method,
         url: path + url.search,
-        pathname: path,
+        pathname: '',
         body,
         params: {},
         query,

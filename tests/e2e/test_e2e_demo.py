@@ -129,12 +129,14 @@ def test_served_cds_cards_match_open_recommendations(demo_out: Path) -> None:
     end = max(r.created for r in open_recs)
     client = TestClient(create_app(store, clock=lambda: end))
     pid = open_recs[0].patient_id
+    keys = ("phq9", "medications", "conditions")
     response = client.post(
         "/cds-services/bedside-patient-view",
         json={
             "hook": "patient-view",
             "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
             "context": {"patientId": pid, "userId": "Practitioner/example"},
+            "prefetch": {key: {"resourceType": "Bundle", "type": "searchset"} for key in keys},
         },
     )
     assert response.status_code == 200

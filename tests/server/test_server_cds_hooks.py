@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from bedside.domain import Evidence, Priority, Recommendation, RecommendationStatus, Role
-from bedside.server import SERVICE_ID, create_app
+from bedside.server import ORDER_SELECT_ID, SERVICE_ID, create_app
 from bedside.store import MemoryStore
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -72,6 +74,34 @@ SPEC_RESPONSE_EXAMPLE_CARD: dict[str, Any] = {
         "url": "https://example.com",
         "icon": "https://example.com/img/icon-100px.png",
     },
+    # suggestion, action, selectionBehavior and overrideReasons examples of the same section
+    "suggestions": [
+        {
+            "label": "A label for this suggestion",
+            "uuid": "e56e1945-20b3-4393-8503-a1a20fd73152",
+            "isRecommended": True,
+            "actions": [
+                {
+                    "type": "create",
+                    "description": "Create a prescription for Acetaminophen 250 MG",
+                    "resource": {"resourceType": "MedicationRequest", "id": "medrx001"},
+                }
+            ],
+        }
+    ],
+    "selectionBehavior": "at-most-one",
+    "overrideReasons": [
+        {
+            "code": "reason-code-provided-by-service",
+            "system": "http://example.org/cds-services/fhir/CodeSystem/override-reasons",
+            "display": "Patient refused",
+        },
+        {
+            "code": "12354",
+            "system": "http://example.org/cds-services/fhir/CodeSystem/override-reasons",
+            "display": "Contraindicated",
+        },
+    ],
     "links": [
         {"label": "Google", "url": "https://google.com", "type": "absolute"},
         {
@@ -83,19 +113,41 @@ SPEC_RESPONSE_EXAMPLE_CARD: dict[str, Any] = {
     ],
 }
 FREE_FORM_KEYS = (".prefetch",)
+FHIR_RESOURCE_KEYS = (".resource",)  # a FHIR resource, checked by the FHIR validators instead
 SPEC_SERVICE_FIELDS = {"hook", "title", "description", "id", "prefetch", "usageRequirements"}
 SPEC_CARD_FIELDS = {
     "uuid", "summary", "detail", "indicator", "source", "suggestions", "selectionBehavior",
     "overrideReasons", "links",
 }  # fmt: skip
 SPEC_SOURCE_FIELDS = {"label", "url", "icon", "topic"}
-SPEC_LINK_FIELDS = {"label", "url", "type", "appContext"}
+SPEC_LINK_FIELDS = {"label", "url", "type", "appContext", "autolaunchable"}
+SPEC_SUGGESTION_FIELDS = {"label", "uuid", "isRecommended", "actions"}
+SPEC_ACTION_FIELDS = {"type", "description", "resource", "resourceId"}
+EMPTY_SEARCHSET = {"resourceType": "Bundle", "type": "searchset", "total": 0}
+
+
+class FakeEhr:
+    """The EHR's FHIR server for prefetch fallbacks: answers every search with one Bundle."""
+
+    def __init__(self, body: dict[str, Any] | None = None, status: int = 200) -> None:
+        self.requests: list[httpx.Request] = []
+        self.body = body or EMPTY_SEARCHSET
+        self.status = status
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.status, json=self.body)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self))
 
 
 def assert_shaped_like(actual: Any, example: Any, where: str = "$") -> None:
     """Every key of `actual` occurs in `example` with a value of the same JSON type (recursive)."""
     assert type(actual) is type(example), f"{where}: {type(actual)} vs {type(example)}"
-    if isinstance(example, dict) and where.endswith(FREE_FORM_KEYS):
+    if isinstance(example, dict) and where.endswith(FHIR_RESOURCE_KEYS):
+        assert isinstance(actual.get("resourceType"), str), where
+    elif isinstance(example, dict) and where.endswith(FREE_FORM_KEYS):
         # prefetch keys are chosen by the service; values are template strings
         (template,) = set(map(type, example.values()))
         assert all(type(v) is template for v in actual.values()), where
@@ -104,8 +156,12 @@ def assert_shaped_like(actual: Any, example: Any, where: str = "$") -> None:
             assert key in example, f"{where}: unexpected field {key!r}"
             assert_shaped_like(value, example[key], f"{where}.{key}")
     elif isinstance(example, list) and example and actual:
+        # the example's items together show every field an item may have
+        union = example[0]
+        if all(isinstance(e, dict) for e in example):
+            union = {k: v for e in example for k, v in e.items()}
         for i, item in enumerate(actual):
-            assert_shaped_like(item, example[0], f"{where}[{i}]")
+            assert_shaped_like(item, union, f"{where}[{i}]")
 
 
 def rec(
@@ -145,7 +201,12 @@ def rec(
 
 
 @pytest.fixture
-def client() -> TestClient:
+def ehr() -> FakeEhr:
+    return FakeEhr()
+
+
+@pytest.fixture
+def client(ehr: FakeEhr) -> TestClient:
     store = MemoryStore()
     for r in [
         rec("routine", priority=Priority.ROUTINE, due_h=2),
@@ -156,7 +217,8 @@ def client() -> TestClient:
         rec("other", patient="someone-else", priority=Priority.CRITICAL),
     ]:
         store.recommendations.upsert(r)
-    return TestClient(create_app(store, base_url=BASE + "/", clock=lambda: NOW))
+    app = create_app(store, base_url=BASE + "/", clock=lambda: NOW, ehr_http=ehr.client())
+    return TestClient(app)
 
 
 def test_discovery_is_shaped_like_the_spec_example(client: TestClient) -> None:
@@ -164,16 +226,19 @@ def test_discovery_is_shaped_like_the_spec_example(client: TestClient) -> None:
     assert resp.status_code == 200
     body = resp.json()
     assert_shaped_like(body, SPEC_DISCOVERY_EXAMPLE)
-    (service,) = body["services"]
-    assert set(service) <= SPEC_SERVICE_FIELDS
-    assert {"hook", "description", "id"} <= set(service)
-    assert service["id"] == SERVICE_ID
-    assert service["hook"] == "patient-view"
-    assert service["prefetch"] == {"patient": "Patient/{{context.patientId}}"}
+    view, order = body["services"]
+    for service in (view, order):
+        assert set(service) <= SPEC_SERVICE_FIELDS
+        assert {"hook", "description", "id"} <= set(service)
+        assert set(service["prefetch"]) == {"patient", "phq9", "medications", "conditions"}
+        assert all("{{context.patientId}}" in t for t in service["prefetch"].values())
+    assert (view["id"], view["hook"]) == (SERVICE_ID, "patient-view")
+    assert (order["id"], order["hook"]) == (ORDER_SELECT_ID, "order-select")
+    assert "44261-6" in view["prefetch"]["phq9"]
 
 
 def test_spec_request_gets_cards_for_open_recommendations_in_priority_order(
-    client: TestClient,
+    client: TestClient, ehr: FakeEhr
 ) -> None:
     resp = client.post(f"/cds-services/{SERVICE_ID}", json=SPEC_REQUEST_EXAMPLE)
     assert resp.status_code == 200, resp.text
@@ -189,8 +254,31 @@ def test_spec_request_gets_cards_for_open_recommendations_in_priority_order(
         assert card["source"] == {"label": "Bedside", "url": BASE}
         assert card["links"][0]["type"] == "absolute"
         assert card["links"][0]["url"] == f"{BASE}/patients/1288992"
+        smart = card["links"][1]
+        assert smart["type"] == "smart"
+        assert json.loads(smart["appContext"]) == {"bedsidePatientId": "1288992"}
         uuid.UUID(card["uuid"])
+        assert card["selectionBehavior"] == "at-most-one"
+        assert [r["code"] for r in card["overrideReasons"]]
+        assert all(r["display"] for r in card["overrideReasons"])  # the spec's MUST
+        (suggestion,) = card["suggestions"]
+        assert set(suggestion) <= SPEC_SUGGESTION_FIELDS
+        uuid.UUID(suggestion["uuid"])
+        for action in suggestion["actions"]:
+            assert set(action) <= SPEC_ACTION_FIELDS
+            assert action["type"] == "create"
+            resource = action["resource"]
+            subject = resource.get("for") or resource.get("subject")
+            assert subject == {"reference": "Patient/1288992"}  # the EHR's own patient id
+            assert "id" not in resource
+        kinds = {a["resource"]["resourceType"] for a in suggestion["actions"]}
+        assert kinds in ({"Task", "ServiceRequest"}, {"Task", "CommunicationRequest"})
     assert len({c["uuid"] for c in cards}) == 3
+    # the spec example prefetches only the patient: the rest came from its FHIR server
+    paths = sorted(r.url.path for r in ehr.requests)
+    assert paths == ["/Condition", "/MedicationRequest", "/Observation"]
+    auth = {r.headers["authorization"] for r in ehr.requests}
+    assert auth == {"Bearer some-opaque-fhir-access-token"}
 
 
 def test_card_detail_lists_evidence_protocol_and_model(client: TestClient) -> None:
@@ -210,10 +298,10 @@ def test_card_uuids_differ_between_hook_instances(client: TestClient) -> None:
     assert {c["uuid"] for c in a}.isdisjoint(c["uuid"] for c in b)
 
 
-def test_long_action_summary_is_cut_below_140_characters() -> None:
+def test_long_action_summary_is_cut_below_140_characters(ehr: FakeEhr) -> None:
     store = MemoryStore()
     store.recommendations.upsert(rec("long", action="Consider " + "x" * 300))
-    client = TestClient(create_app(store, base_url=BASE, clock=lambda: NOW))
+    client = TestClient(create_app(store, base_url=BASE, clock=lambda: NOW, ehr_http=ehr.client()))
     (card,) = client.post(f"/cds-services/{SERVICE_ID}", json=SPEC_REQUEST_EXAMPLE).json()["cards"]
     assert len(card["summary"]) < 140
 
@@ -245,6 +333,7 @@ def _without(path: str) -> dict[str, Any]:
         (_without("context.userId"), "context.userId"),
         ({**SPEC_REQUEST_EXAMPLE, "hookInstance": "not-a-uuid"}, "hookInstance"),
         ({**SPEC_REQUEST_EXAMPLE, "hook": "order-sign"}, "order-sign"),
+        ({**SPEC_REQUEST_EXAMPLE, "hook": "order-select"}, "order-select"),
         ([1, 2, 3], "body"),
     ],
 )

@@ -30,6 +30,8 @@ from bedside.fhir.codes import (
 )
 from bedside.fhir.consent import consent_resource
 from bedside.fhir.ehr_context import EhrContext, Phq9Score, flatten_resources, read_ehr_context
+from bedside.fhir.ehr_errors import EhrAuthError, EhrError, EhrRejectedError, EhrUnavailableError
+from bedside.fhir.ehr_push import EhrPusher, FlushReport, RetryPolicy
 from bedside.fhir.medplum import (
     LocalFhirServer,
     MedplumIssue,
@@ -44,6 +46,7 @@ from bedside.fhir.observations import (
     biomarker_observations,
     local_day_period,
 )
+from bedside.fhir.outbox import MemoryOutbox, Outbox, OutboxItem, OutboxStatus, SqliteOutbox
 from bedside.fhir.participants import (
     engine_device,
     model_device,
@@ -69,12 +72,21 @@ from bedside.fhir.provenance import (
 )
 from bedside.fhir.risk import OUTCOME_TEXT, QUALITATIVE_CUTS, qualitative_risk, risk_assessment
 from bedside.fhir.safety import crisis_detected_issue, crisis_flag, is_crisis
+from bedside.fhir.smart_client import (
+    ASSERTION_TYPE,
+    MAX_ASSERTION_LIFETIME,
+    AccessToken,
+    ClientKey,
+    SmartBackendClient,
+    write_scopes,
+)
 from bedside.fhir.tasks import TASK_STATUS, recommendation_task, task_ref
 from bedside.fhir.trends import trend_observation, trend_observation_ref
 from bedside.fhir.ucum import EMITTED_UNITS, UcumSyntaxError, parse_ucum
 from bedside.fhir.validate import FhirValidationError, validate_bundle, validate_resource
 
 __all__ = [
+    "ASSERTION_TYPE",
     "AUDIT_ACTIONS",
     "AUDIT_OUTCOMES",
     "BEDSIDE_BASE",
@@ -83,6 +95,7 @@ __all__ = [
     "EMITTED_UNITS",
     "LOINC_DISPLAYS",
     "LOINC_SYSTEM",
+    "MAX_ASSERTION_LIFETIME",
     "OUTCOME_TEXT",
     "PHQ9_ANSWERS",
     "PHQ9_ITEMS",
@@ -92,14 +105,29 @@ __all__ = [
     "TASK_STATUS",
     "UCUM_SYSTEM",
     "VITAL_SIGN_LOINC",
+    "AccessToken",
+    "ClientKey",
+    "EhrAuthError",
     "EhrContext",
+    "EhrError",
+    "EhrPusher",
+    "EhrRejectedError",
+    "EhrUnavailableError",
     "FhirValidationError",
+    "FlushReport",
     "LocalFhirServer",
     "MedplumIssue",
     "MedplumResult",
+    "MemoryOutbox",
+    "Outbox",
+    "OutboxItem",
+    "OutboxStatus",
     "Phq9Score",
     "ProvenanceAgent",
     "RawSource",
+    "RetryPolicy",
+    "SmartBackendClient",
+    "SqliteOutbox",
     "UcumSyntaxError",
     "audit_event",
     "biomarker_category",
@@ -149,4 +177,5 @@ __all__ = [
     "trend_observation_ref",
     "validate_bundle",
     "validate_resource",
+    "write_scopes",
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import httpx
 from fastapi import FastAPI
 
 import bedside
+from bedside.server.cds_auth import CdsJwtVerifier
 from bedside.server.cds_hooks import cds_hooks_router
 from bedside.server.dashboard import dashboard_router
 from bedside.server.fhir_api import fhir_router
@@ -25,6 +27,8 @@ def create_app(
     *,
     base_url: str = "http://127.0.0.1:8000",
     clock: Callable[[], dt.datetime] = _utc_now,
+    cds_verifier: CdsJwtVerifier | None = None,
+    ehr_http: httpx.Client | None = None,
 ) -> FastAPI:
     """Build the Bedside server application on a store.
 
@@ -37,6 +41,11 @@ def create_app(
         ``fullUrl`` values.
     clock : callable returning datetime, optional
         Current time (timezone-aware); recommendations expired by then are not shown.
+    cds_verifier : CdsJwtVerifier, optional
+        Authenticates the EHR on CDS Hooks calls; without it they are accepted unauthenticated
+        (the local demo) and audited as such.
+    ehr_http : httpx.Client, optional
+        Client for the CDS service's FHIR queries to the EHR when prefetch is missing.
 
     Returns
     -------
@@ -56,7 +65,11 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": bedside.__version__}
 
-    app.include_router(cds_hooks_router(store, base_url=base, clock=clock))
+    app.include_router(
+        cds_hooks_router(
+            store, base_url=base, clock=clock, verifier=cds_verifier, ehr_http=ehr_http
+        )
+    )
     app.include_router(fhir_router(store, base_url=base, clock=clock))
     app.include_router(dashboard_router(store, clock=clock))
     return app
