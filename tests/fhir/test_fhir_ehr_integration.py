@@ -233,7 +233,8 @@ def test_rejected_bundle_surfaces_operation_outcome_and_is_kept(
     index = next(i for i, e in enumerate(bad["entry"]) if e["resource"]["resourceType"] == "Task")
     bad["entry"][index]["resource"]["dueDate"] = "2026-04-05"  # not an R4 Task element
     outbox = MemoryOutbox()
-    pusher = EhrPusher(client, outbox, sleep=lambda s: None)
+    audits: list[dict[str, Any]] = []
+    pusher = EhrPusher(client, outbox, sleep=lambda s: None, audit=audits.append)
     outbox.add(bad, NOW)
     report = pusher.submit(good)
     assert report.rejected == [bad["id"]]
@@ -247,6 +248,13 @@ def test_rejected_bundle_surfaces_operation_outcome_and_is_kept(
     assert f"Bundle.entry[{index}].resource" in item.last_error
     assert "dueDate" in item.last_error
     assert _task_count(client, bad) == 0  # nothing of the rejected Bundle was written
+    # one AuditEvent per attempt: the rejection (outcome 4) and the delivery (outcome 0)
+    assert [(a["subtype"][0]["code"], a["outcome"]) for a in audits] == [
+        ("transaction", "4"),
+        ("transaction", "0"),
+    ]
+    assert audits[0]["entity"][0]["what"]["reference"].startswith("Patient/")
+    assert audits[0]["entity"][1]["what"] == {"reference": f"Bundle/{bad['id']}"}
     # fixed and requeued, it goes through
     fixed = copy.deepcopy(bad)
     del fixed["entry"][index]["resource"]["dueDate"]

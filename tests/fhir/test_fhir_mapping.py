@@ -40,7 +40,10 @@ from bedside.fhir import (
     validate_bundle,
     validate_resource,
 )
+from bedside.fhir.medication_classes import classify_medication_request
 from bedside.fhir.ucum import parse_ucum
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 NOW = dt.datetime(2026, 4, 3, 6, 0, tzinfo=dt.UTC)
 ZONE = "Europe/Oslo"
@@ -322,3 +325,21 @@ def test_registry_units_parse_as_ucum_and_loinc_codes_are_curated() -> None:
         parse_ucum(spec.unit)
         if spec.loinc is not None:
             assert spec.loinc in LOINC_DISPLAYS, spec.id
+
+
+@pytest.mark.parametrize(
+    ("concept", "expected"),
+    [
+        ({"coding": [{"system": RXNORM, "code": "36437"}]}, ("sertraline", "antidepressant")),
+        ({"text": "Escitalopram 10 MG Oral Tablet"}, ("escitalopram", "antidepressant")),
+        (
+            {"coding": [{"system": RXNORM, "code": "1", "display": "Zopiclone 7.5 mg"}]},
+            ("zopiclone", "sedative"),
+        ),
+        ({"coding": [{"system": RXNORM, "code": "617993", "display": "Amoxicillin"}]}, None),
+    ],
+)
+def test_medication_classes(concept: dict[str, Any], expected: tuple[str, str] | None) -> None:
+    request = {"resourceType": "MedicationRequest", "medicationCodeableConcept": concept}
+    assert classify_medication_request(request) == expected
+    assert classify_medication_request({**request, "resourceType": "MedicationStatement"}) is None

@@ -125,3 +125,18 @@ def test_healthz(client: TestClient) -> None:
     resp = client.get("/healthz")
     assert resp.status_code == 200
     assert resp.json()["status"] == "ok"
+
+
+def test_reads_and_searches_are_audited(client: TestClient) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    before = len(store.fhir.search("AuditEvent"))
+    obs = client.get("/fhir/Observation").json()["entry"][0]["resource"]
+    client.get(f"/fhir/Observation/{obs['id']}")
+    client.get("/fhir/Observation/does-not-exist")
+    events = store.fhir.search("AuditEvent")
+    assert len(events) == before + 3
+    subtypes = sorted(e["subtype"][0]["code"] for e in events)
+    assert subtypes == ["read", "read", "search-type"]
+    read_ok = next(e for e in events if e["outcome"] == "0" and e["subtype"][0]["code"] == "read")
+    assert {"reference": f"Observation/{obs['id']}"} in [x.get("what") for x in read_ok["entity"]]
+    assert any(e["outcome"] == "4" for e in events)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedside.fhir.audit_event import audit_event
 from bedside.fhir.ehr_errors import EhrAuthError, EhrRejectedError, EhrUnavailableError
 from bedside.fhir.outbox import Outbox, OutboxStatus
 from bedside.fhir.smart_client import SmartBackendClient
@@ -84,6 +85,9 @@ class EhrPusher:
     clock : callable returning datetime
     sleep : callable taking seconds
         How to wait between tries within a flush (tests pass a recorder).
+    audit : callable taking an AuditEvent dict, optional
+        Receives one BALP AuditEvent per delivery attempt (``transaction``; outcome 0 sent,
+        4 rejected, 8 EHR unavailable or client refused).
     """
 
     def __init__(
@@ -94,12 +98,37 @@ class EhrPusher:
         policy: RetryPolicy | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        audit: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
+        self._audit = audit
         self.client = client
         self.outbox = outbox
         self.policy = policy or RetryPolicy()
         self._clock = clock
         self._sleep = sleep
+
+    def _record(self, bundle: dict[str, Any], outcome: str, why: str | None = None) -> None:
+        if self._audit is None:
+            return
+        patients = sorted(
+            {
+                f"Patient/{e['resource']['id']}"
+                for e in bundle.get("entry", [])
+                if e.get("resource", {}).get("resourceType") == "Patient"
+            }
+        )
+        self._audit(
+            audit_event(
+                interaction="transaction",
+                recorded=self._clock(),
+                client=self.client.client_id,
+                server=self.client.fhir_base,
+                outcome=outcome,
+                patient_ref=patients[0] if len(patients) == 1 else None,
+                entities=[f"Bundle/{bundle.get('id')}"],
+                outcome_desc=why,
+            )
+        )
 
     def submit(self, bundle: dict[str, Any]) -> FlushReport:
         """Store `bundle` in the outbox, then flush everything due (it included)."""
@@ -115,6 +144,7 @@ class EhrPusher:
                 try:
                     self.client.transaction(item.bundle)
                 except EhrUnavailableError as exc:
+                    self._record(item.bundle, "serious-failure", str(exc))
                     attempts += 1
                     delay = self.policy.delay(attempts)
                     self.outbox.mark_failed(item.id, str(exc), self._clock() + delay)
@@ -123,9 +153,11 @@ class EhrPusher:
                         continue
                     report.deferred.append(item.id)
                 except EhrRejectedError as exc:
+                    self._record(item.bundle, "minor-failure", str(exc))
                     self.outbox.mark_rejected(item.id, exc.outcome, str(exc))
                     report.rejected.append(item.id)
                 except EhrAuthError as exc:
+                    self._record(item.bundle, "serious-failure", str(exc))
                     # The client, not the Bundle, is refused: keep everything pending and stop
                     # (every other item would be refused too) until the credentials are fixed.
                     self.outbox.mark_failed(
@@ -135,6 +167,7 @@ class EhrPusher:
                     report.auth_error = str(exc)
                     return report
                 else:
+                    self._record(item.bundle, "success")
                     self.outbox.mark_sent(item.id, self._clock())
                     report.sent.append(item.id)
                 break

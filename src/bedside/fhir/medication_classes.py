@@ -4,6 +4,9 @@ Used by the ``order-select`` hook: when a clinician orders one of these, recent 
 activity trends are relevant (sleep and psychomotor changes are both symptoms and side effects).
 A draft MedicationRequest matches by RxNorm ingredient code or, when the EHR codes the product
 rather than the ingredient, by the generic name in its text or display (case-insensitive).
+The ingredient codes were written from the RxNorm ingredient concepts as known to the authors;
+they have not been checked against an RxNorm release here (no RxNorm download is possible), so the
+name match is the fallback that must never be removed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ from typing import Any
 
 from bedside.fhir.codes import RXNORM_SYSTEM
 
-__all__ = ["ANTIDEPRESSANTS", "SEDATIVES", "MedicationClass", "classify_medication_request"]
+__all__ = [
+    "ANTIDEPRESSANTS",
+    "NAME_ONLY",
+    "SEDATIVES",
+    "MedicationClass",
+    "classify_medication_request",
+]
 
 
 class MedicationClass(StrEnum):
@@ -40,9 +49,11 @@ ANTIDEPRESSANTS: dict[str, str] = {
 }
 """Generic name -> RxNorm ingredient code (RXCUI)."""
 
+NAME_ONLY: dict[str, MedicationClass] = {"zopiclone": MedicationClass.SEDATIVE}
+"""Recognised by name only (no RxNorm ingredient code used)."""
+
 SEDATIVES: dict[str, str] = {
     "zolpidem": "39993",
-    "zopiclone": "40001",
     "eszopiclone": "461016",
     "zaleplon": "74667",
     "lorazepam": "6470",
@@ -60,6 +71,7 @@ _BY_CODE |= {code: (name, MedicationClass.SEDATIVE) for name, code in SEDATIVES.
 _NAMES = [(name, MedicationClass.ANTIDEPRESSANT) for name in ANTIDEPRESSANTS] + [
     (name, MedicationClass.SEDATIVE) for name in SEDATIVES
 ]
+_NAMES += list(NAME_ONLY.items())
 
 
 def classify_medication_request(resource: Mapping[str, Any]) -> tuple[str, MedicationClass] | None:

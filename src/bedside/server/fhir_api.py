@@ -5,6 +5,8 @@
 * ``GET /fhir/{type}?patient=X`` -- search, answered with a ``searchset`` Bundle.
 
 Only the resource types in `SUPPORTED_TYPES` are served; other types get 404 ``not-supported``.
+Every read and search adds an AuditEvent (IHE BALP style: ``read`` / ``search-type``, the
+client's address, the patient, the resource read or the search query) to ``store.fhir``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 import bedside
-from bedside.store import Store, utc_text
+from bedside.fhir import audit_event, patient_ref
+from bedside.store import Store, fhir_patient_id, utc_text
 
 __all__ = [
     "FHIR_JSON",
@@ -128,12 +131,36 @@ def fhir_router(store: Store, *, base_url: str, clock: Callable[[], dt.datetime]
     router = APIRouter(prefix="/fhir", tags=["fhir"])
     base = base_url.rstrip("/")
 
+    def audit(
+        request: Request,
+        interaction: str,
+        patient: str | None,
+        entities: list[str],
+        outcome: str = "success",
+        why: str | None = None,
+    ) -> None:
+        client = request.client.host if request.client else "unknown"
+        store.fhir.put(
+            audit_event(
+                interaction=interaction,
+                recorded=clock(),
+                client=client,
+                server=base,
+                outcome=outcome,
+                patient_ref=None if patient is None else patient_ref(patient),
+                entities=entities,
+                outcome_desc=why,
+                query=str(request.url.path)
+                + (f"?{request.url.query}" if request.url.query else ""),
+            )
+        )
+
     @router.get("/metadata")
     def metadata() -> JSONResponse:
         return _fhir_json(capability_statement(base, clock()))
 
     @router.get("/{resource_type}/{resource_id}")
-    def read(resource_type: str, resource_id: str) -> JSONResponse:
+    def read(resource_type: str, resource_id: str, request: Request) -> JSONResponse:
         bad = _unsupported(resource_type)
         if bad is not None:
             return bad
@@ -144,15 +171,18 @@ def fhir_router(store: Store, *, base_url: str, clock: Callable[[], dt.datetime]
             )
         resource = store.fhir.get(resource_type, resource_id)
         if resource is None:
+            audit(request, "read", None, [], "minor-failure", "not found")
             return _fhir_json(
                 operation_outcome("not-found", f"{resource_type}/{resource_id} is not known"),
                 status_code=404,
             )
+        audit(request, "read", fhir_patient_id(resource), [f"{resource_type}/{resource_id}"])
         version = str(resource.get("meta", {}).get("versionId", "1"))
         return _fhir_json(resource, ETag=f'W/"{version}"')
 
     @router.get("/{resource_type}")
     def search(
+        request: Request,
         resource_type: str,
         patient: str | None = Query(default=None, description="Patient id or Patient/<id>"),
     ) -> JSONResponse:
@@ -161,6 +191,7 @@ def fhir_router(store: Store, *, base_url: str, clock: Callable[[], dt.datetime]
             return bad
         pid = None if patient is None else patient.removeprefix("Patient/")
         found = store.fhir.search(resource_type, patient=pid)
+        audit(request, "search-type", pid, [])  # BALP records the query, not every match
         self_url = f"{base}/fhir/{resource_type}" + (
             "" if pid is None else f"?patient={quote(pid, safe='')}"
         )
