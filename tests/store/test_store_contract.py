@@ -1,4 +1,8 @@
-"""Contract tests shared by every Store implementation (in-memory twin and SQLite file)."""
+"""Contract tests shared by every Store implementation: in-memory twin, SQLite file, PostgreSQL.
+
+The PostgreSQL runs use $BEDSIDE_TEST_POSTGRES_URL (a fresh schema per test); they skip locally
+without it and fail in CI.
+"""
 
 from __future__ import annotations
 
@@ -38,14 +42,16 @@ class StepClock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     clock = StepClock()
     made: Store
     if request.param == "memory":
         made = MemoryStore(clock=clock)
-    else:
+    elif request.param == "sqlite":
         made = create_store(f"sqlite:///{tmp_path / 'bedside.db'}", clock=clock)
+    else:
+        made = create_store(request.getfixturevalue("postgres_url"), clock=clock)
     yield made
     made.close()
 

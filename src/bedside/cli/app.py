@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from bedside.cli.audit_commands import audit_app
 from bedside.cli.trends_commands import trends_app
 from bedside.domain import BedsideError, DailyBiomarkerTable
 
@@ -29,6 +30,7 @@ model_app = typer.Typer(
 )
 app.add_typer(biomarkers_app, name="biomarkers")
 app.add_typer(model_app, name="model")
+app.add_typer(audit_app, name="audit")
 app.add_typer(trends_app, name="trends")
 
 

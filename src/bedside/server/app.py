@@ -13,6 +13,8 @@ from bedside.server.cds_auth import CdsJwtVerifier
 from bedside.server.cds_hooks import cds_hooks_router
 from bedside.server.dashboard import dashboard_router
 from bedside.server.fhir_api import fhir_router
+from bedside.server.ingest import IngestService
+from bedside.server.ingest_api import ingest_router
 from bedside.store import Store
 
 __all__ = ["create_app"]
@@ -29,6 +31,7 @@ def create_app(
     clock: Callable[[], dt.datetime] = _utc_now,
     cds_verifier: CdsJwtVerifier | None = None,
     ehr_http: httpx.Client | None = None,
+    ingest: IngestService | None = None,
 ) -> FastAPI:
     """Build the Bedside server application on a store.
 
@@ -46,6 +49,8 @@ def create_app(
         (the local demo) and audited as such.
     ehr_http : httpx.Client, optional
         Client for the CDS service's FHIR queries to the EHR when prefetch is missing.
+    ingest : IngestService, optional
+        When given, the sealed-ingest routes (``/ingest/...``) are served too.
 
     Returns
     -------
@@ -72,4 +77,6 @@ def create_app(
     )
     app.include_router(fhir_router(store, base_url=base, clock=clock))
     app.include_router(dashboard_router(store, clock=clock))
+    if ingest is not None:
+        app.include_router(ingest_router(ingest))
     return app

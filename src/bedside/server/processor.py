@@ -1,0 +1,108 @@
+"""The decrypting processor: the only process that holds the clinic's X25519 private key.
+
+`processor_app` is a tiny FastAPI app (run it as its own process with `serve_processor` or
+``bedside ingest processor``); the API process talks to it through `HttpDecryptor`. The processor
+only decrypts: it returns the inner JWS unchanged, and the API verifies the patient's signature
+itself. It reports its attestation status on ``/attestation``; on hardware without a TEE that is
+``unattested``, and the API writes it into every audit entry.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from bedside.privacy import (
+    MAX_ENVELOPE_BYTES,
+    EnvelopeRejectedError,
+    Identity,
+    RejectionReason,
+    SealedEnvelope,
+    decrypt_envelope,
+)
+
+__all__ = [
+    "UNATTESTED",
+    "Decryptor",
+    "HttpDecryptor",
+    "LocalDecryptor",
+    "processor_app",
+]
+
+UNATTESTED = "unattested"
+
+
+class Decryptor(Protocol):
+    """Turns a sealed envelope into its inner JWS, or raises `EnvelopeRejectedError`."""
+
+    attestation: str
+
+    def decrypt(self, sealed: SealedEnvelope) -> str:
+        """The inner JWS of `sealed`."""
+        ...
+
+
+class LocalDecryptor:
+    """In-process twin of the processor (tests; never used by the clinic's API process)."""
+
+    def __init__(self, identity: Identity, *, attestation: str = UNATTESTED) -> None:
+        self._identity = identity.encryption_only()
+        self.attestation = attestation
+
+    def decrypt(self, sealed: SealedEnvelope) -> str:
+        return decrypt_envelope(sealed, self._identity, max_bytes=MAX_ENVELOPE_BYTES)
+
+
+class _Decrypted(BaseModel):
+    inner_jws: str
+
+
+def processor_app(identity: Identity, *, attestation: str = UNATTESTED) -> FastAPI:
+    """The processor's HTTP app on its X25519 key (the signing half is dropped here)."""
+    local = LocalDecryptor(identity, attestation=attestation)
+    app = FastAPI(title="Bedside decrypting processor")
+
+    @app.get("/attestation")
+    def get_attestation() -> dict[str, str]:
+        return {"status": local.attestation, "encryption_did": identity.public.encryption_did}
+
+    @app.post("/decrypt", response_model=None)
+    def decrypt(sealed: SealedEnvelope) -> JSONResponse | _Decrypted:
+        try:
+            return _Decrypted(inner_jws=local.decrypt(sealed))
+        except EnvelopeRejectedError as exc:
+            return JSONResponse(
+                status_code=422, content={"reason": exc.reason.value, "detail": exc.detail}
+            )
+
+    return app
+
+
+class HttpDecryptor:
+    """The API process's client of a processor at `base_url` (or any httpx client, e.g. tests)."""
+
+    def __init__(self, client: httpx.Client, *, attestation: str | None = None) -> None:
+        self._client = client
+        if attestation is None:
+            response = client.get("/attestation")
+            response.raise_for_status()
+            attestation = str(response.json()["status"])
+        self.attestation = attestation
+
+    def decrypt(self, sealed: SealedEnvelope) -> str:
+        response = self._client.post(
+            "/decrypt",
+            content=sealed.model_dump_json(),
+            headers={"content-type": "application/json"},
+        )
+        if response.status_code == 422 and "reason" in response.json():
+            body = response.json()
+            raise EnvelopeRejectedError(
+                RejectionReason(body["reason"]), str(body["detail"]), sealed.envelope_id
+            )
+        response.raise_for_status()
+        return str(response.json()["inner_jws"])
