@@ -203,3 +203,17 @@ def test_scopes_used_and_restriction() -> None:
     assert scopes_used(payload) == {Scope.RISK}
     full = payload.model_copy(update={"finding": finding})
     assert scopes_used(full) == {Scope.RISK, Scope.TRENDS}
+
+
+def test_mangled_ephemeral_key_curve_is_tampering_not_a_crash(
+    patient: Identity, clinic: Identity
+) -> None:
+    # Regression: the fuzz test found joserfc raising KeyError on an unknown 'crv' in 'epk'.
+    sealed = seal_payload(patient, clinic.public, _payload(patient))
+    first, rest = sealed.jwe.split(".", 1)
+    header = json.loads(base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)))
+    header["epk"]["crv"] = "X05519"
+    bad = _b64(json.dumps(header).encode()) + "." + rest
+    with pytest.raises(EnvelopeRejectedError) as exc:
+        open_envelope(sealed.model_copy(update={"jwe": bad}), clinic)
+    assert _reason(exc) is RejectionReason.TAMPERED

@@ -12,6 +12,7 @@ import typer
 
 from bedside.cli.audit_commands import audit_app
 from bedside.cli.trends_commands import trends_app
+from bedside.cli.clinic_commands import clinic_app
 from bedside.domain import BedsideError, DailyBiomarkerTable
 
 __all__ = ["app", "main"]
@@ -32,6 +33,7 @@ app.add_typer(biomarkers_app, name="biomarkers")
 app.add_typer(model_app, name="model")
 app.add_typer(audit_app, name="audit")
 app.add_typer(trends_app, name="trends")
+app.add_typer(clinic_app, name="clinic")
 
 
 def _register_subcommands() -> None:

@@ -171,7 +171,9 @@ def decrypt_envelope(
     key = OKPKey.import_key(clinic.require_encryption())
     try:
         plaintext = jwe.decrypt_compact(sealed.jwe, key, registry=_JWE_REGISTRY).plaintext
-    except (JoseError, ValueError) as exc:
+    # joserfc parses the (not yet authenticated) ephemeral key before the tag check and lets
+    # KeyError/TypeError escape on a mangled header (found by the ingest fuzz test).
+    except (JoseError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise EnvelopeRejectedError(
             RejectionReason.TAMPERED, f"decryption failed ({type(exc).__name__})", eid
         ) from exc

@@ -64,7 +64,7 @@ def verify_json(token: str, *, typ: str) -> SignedJson:
     """
     try:
         unverified = jws.extract_compact(token.encode("ascii"))
-    except (JoseError, ValueError, UnicodeEncodeError) as exc:
+    except (JoseError, ValueError, KeyError, TypeError, UnicodeEncodeError) as exc:
         raise IdentityError(f"not a compact JWS: {exc}") from exc
     header = dict(unverified.protected)
     if header.get("alg") != ALGORITHM:
@@ -78,7 +78,7 @@ def verify_json(token: str, *, typ: str) -> SignedJson:
     key = OKPKey.import_key(ed25519_public_from_did(kid))
     try:
         verified = jws.deserialize_compact(token, key, registry=_REGISTRY)
-    except JoseError as exc:
+    except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise IdentityError(f"JWS signature by {did} does not verify: {exc}") from exc
     try:
         claims = json.loads(verified.payload)

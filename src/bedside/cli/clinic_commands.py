@@ -1,0 +1,91 @@
+"""``bedside clinic ...``: create the clinic's keys and run its processor and ingest API.
+
+The two halves of the clinic's identity live in two keystores: ``processor.keystore.json`` holds
+only the X25519 decryption key, ``api.keystore.json`` only the Ed25519 signing key, so no process
+ever holds both. Both are encrypted under the passphrase in ``$BEDSIDE_KEY_PASSPHRASE``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["clinic_app"]
+
+clinic_app = typer.Typer(
+    help="Clinic keys, decrypting processor and ingest API.", no_args_is_help=True
+)
+
+PASSPHRASE_ENV = "BEDSIDE_KEY_PASSPHRASE"
+
+
+def _passphrase() -> str:
+    value = os.environ.get(PASSPHRASE_ENV)
+    if not value:
+        typer.secho(f"error: set ${PASSPHRASE_ENV} to the keystore passphrase", err=True, fg="red")
+        raise typer.Exit(code=2)
+    return value
+
+
+@clinic_app.command("init")
+def init(
+    out: Annotated[Path, typer.Option(help="Folder for the keystores and public identity.")],
+) -> None:
+    """Generate the clinic service's identity and write its two keystores and public identity."""
+    from bedside.privacy import Identity, PartyKind, lock_identity
+
+    passphrase = _passphrase()
+    identity = Identity.generate(PartyKind.CLINIC_SERVICE)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "api.keystore.json").write_text(lock_identity(identity.signing_only(), passphrase))
+    (out / "processor.keystore.json").write_text(
+        lock_identity(identity.encryption_only(), passphrase)
+    )
+    (out / "clinic.public.json").write_text(identity.public.to_json())
+    typer.echo(f"clinic {identity.did}")
+
+
+@clinic_app.command("processor")
+def processor(
+    keystore: Annotated[Path, typer.Option(help="processor.keystore.json")],
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8101,
+) -> None:
+    """Run the decrypting processor (holds only the X25519 key); prints its attestation status."""
+    import uvicorn
+
+    from bedside.privacy import unlock_identity
+    from bedside.server.processor import UNATTESTED, processor_app
+
+    identity = unlock_identity(keystore.read_text(), _passphrase())
+    typer.echo(f"processor {identity.public.encryption_did}: {UNATTESTED} (no TEE evidence)")
+    uvicorn.run(processor_app(identity), host="127.0.0.1", port=port, log_level="warning")
+
+
+@clinic_app.command("api")
+def api(
+    db: Annotated[str, typer.Option(help="SQLAlchemy URL of the clinic database.")],
+    keystore: Annotated[Path, typer.Option(help="api.keystore.json")],
+    processor_url: Annotated[str, typer.Option(help="Base URL of the processor.")],
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8100,
+) -> None:
+    """Run the ingest API (holds only the signing key) in front of a processor."""
+    import httpx
+    import uvicorn
+
+    from bedside.privacy import unlock_identity
+    from bedside.server import create_app
+    from bedside.server.ingest import IngestService
+    from bedside.server.processor import HttpDecryptor
+    from bedside.store import create_store
+
+    identity = unlock_identity(keystore.read_text(), _passphrase())
+    store = create_store(db)
+    client = httpx.Client(base_url=processor_url, timeout=30.0)
+    service = IngestService(store.engine, identity, HttpDecryptor(client))
+    typer.echo(
+        f"ingest API {identity.did}; processor {processor_url}: {service.decryptor.attestation}"
+    )
+    uvicorn.run(create_app(store, ingest=service), host="127.0.0.1", port=port, log_level="warning")
