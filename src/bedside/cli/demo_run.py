@@ -4,7 +4,9 @@
    it as an ONNX bundle; the devices load that bundle, as a phone would.
 2. Generate the clinic (patients with injected episodes whose onset and effects are known).
 3. Device side, per patient: raw minute actigraphy -> daily biomarkers -> baseline and verified
-   trends -> risk -> one finding per day. Raw samples stay here.
+   trends -> risk -> one finding per day. Raw samples stay here. The findings then travel sealed
+   (signed by the patient, encrypted to the clinic) under each patient's consent, through the
+   decrypting processor into the clinic's store (`demo_sealed`; policy ``allow_unattested``).
 4. Clinic side, day by day in calendar order: every patient's finding, PHQ-9 answers and EHR
    medications through all built-in protocols (relapse watch, measurement-based care,
    medication effect, crisis, data gap, improvement); recommendations deduplicated per patient
@@ -33,6 +35,7 @@ from rich.table import Table
 from bedside.baseline import DailyTrendMonitor
 from bedside.biomarkers import extract_daily
 from bedside.cli.clinic_simulation import HISTORY_DAYS, care_team
+from bedside.cli.demo_sealed import deliver_sealed
 from bedside.cli.demo_summary import DemoSummary, summarise
 from bedside.clinical import AlertBudget, PatientContext, RecommendationEngine, triage
 from bedside.device import DevicePipeline, DeviceRun
@@ -294,11 +297,15 @@ def run_demo(options: DemoOptions) -> DemoResult:
         zones = {p.patient_id: p.zone for p in clinic.patients}
         runs = run_devices(clinic.patients, model, progress)
         store = create_store(f"sqlite:///{db}")
+        last_day = clinic_config.start_date + dt.timedelta(days=options.days - 1)
+        clock_end = _end_of_day(last_day, clinic_config.zone)
+        clock_start = _end_of_day(
+            clinic_config.start_date - dt.timedelta(days=1), clinic_config.zone
+        )
+        runs = deliver_sealed(runs, store, clock_start, clock_end, progress, console)
         raised, acted, tally = run_clinic(
             runs, clinic.patients, store, progress, clinic_config.start_date, options.days
         )
-    last_day = clinic_config.start_date + dt.timedelta(days=options.days - 1)
-    clock_end = _end_of_day(last_day, clinic_config.zone)
     bundle_path = write_bundle(runs, acted, zones, store, out, clock_end)
     summary = summarise(
         episodes={p.patient_id: [(e.onset, e.end) for e in p.episodes] for p in clinic.patients},

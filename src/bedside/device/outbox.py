@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -46,7 +46,8 @@ class Transport(Protocol):
 class HttpTransport:
     """POSTs envelopes to ``/ingest/envelopes`` with an httpx client."""
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: Any) -> None:
+        # Any: an httpx.Client, or Starlette's TestClient (built on another httpx major version).
         self.client = client
 
     def send(self, sealed: SealedEnvelope) -> TransportReply:

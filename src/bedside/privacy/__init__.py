@@ -4,6 +4,7 @@ Everything here is pure computation over keys and bytes (no I/O, no network): th
 the clinic's processor and its API each use the part they need.
 """
 
+from bedside.privacy.attestation_policy import ProcessorEvidence, ReleasePolicy
 from bedside.privacy.consent import (
     CONSENT_TYP,
     REVOCATION_TYP,
@@ -71,10 +72,12 @@ __all__ = [
     "KeyType",
     "PartyKind",
     "PriorDelivery",
+    "ProcessorEvidence",
     "PublicIdentity",
     "Purpose",
     "Receipt",
     "RejectionReason",
+    "ReleasePolicy",
     "Rotation",
     "Scope",
     "SealedEnvelope",

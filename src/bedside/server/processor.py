@@ -9,9 +9,8 @@ itself. It reports its attestation status on ``/attestation``; on hardware witho
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -85,7 +84,8 @@ def processor_app(identity: Identity, *, attestation: str = UNATTESTED) -> FastA
 class HttpDecryptor:
     """The API process's client of a processor at `base_url` (or any httpx client, e.g. tests)."""
 
-    def __init__(self, client: httpx.Client, *, attestation: str | None = None) -> None:
+    def __init__(self, client: Any, *, attestation: str | None = None) -> None:
+        # Any: an httpx.Client, or Starlette's TestClient (built on another httpx major version).
         self._client = client
         if attestation is None:
             response = client.get("/attestation")
