@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from bedside.cli.audit_commands import audit_app
-from bedside.cli.trends_commands import trends_app
 from bedside.cli.clinic_commands import clinic_app
+from bedside.cli.trends_commands import trends_app
 from bedside.domain import BedsideError, DailyBiomarkerTable
 
 __all__ = ["app", "main"]
