@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bedside.baseline import DailyTrendMonitor, PersonalBaseline, TrendStatus
@@ -36,12 +36,15 @@ def test_a_constant_series_never_alarms(level: float, n_days: int) -> None:
 
 
 @settings(max_examples=6, deadline=None)
+@example(seed=0, shift_at=53)
 @given(seed=st.integers(0, 10_000), shift_at=st.integers(40, 70))
 def test_a_step_far_above_threshold_always_alarms(seed: int, shift_at: int) -> None:
     table = make_table(seed, n_days=shift_at + 21, shift_at=shift_at, shift_sd=15.0)
     state = DailyTrendMonitor(**FAST).update(table)
     for b in PROFILE:
-        h = float(state.threshold[b][shift_at])
+        # A weekly refit after the step can raise the threshold before the alarm (seed 0, step
+        # at day 53: 12.1 -> 20.3 on day 56), so the bound uses the largest threshold in force.
+        h = float(np.max(state.threshold[b][shift_at:]))
         # a winsorised z adds at least winsor - k = 3.5 per day, so within ceil(h / 3.5) days of
         # the step a downward trend is active (a false alarm before the step may already be)
         window = state.daily_trends[shift_at : shift_at + int(np.ceil(h / 3.5)) + 1]
