@@ -1,6 +1,8 @@
 """Pure functions from sample frames to the daily biomarker table, and the biomarker registry."""
 
 from bedside.biomarkers.activity import ACTIVITY_IDS, DEFAULT_MIN_COVERAGE, daily_activity
+from bedside.biomarkers.cardiac_daily import daily_cardiac
+from bedside.biomarkers.cardiac_specs import CARDIAC_IDS, CARDIAC_SPECS
 from bedside.biomarkers.circadian import (
     CIRCADIAN_IDS,
     DEFAULT_THRESHOLD,
@@ -10,6 +12,8 @@ from bedside.biomarkers.circadian import (
 )
 from bedside.biomarkers.daily_table import ACTIGRAPHY_IDS, extract_daily
 from bedside.biomarkers.epochs import MinuteGrid, daily_coverage, minute_grid
+from bedside.biomarkers.glucose_daily import daily_glucose
+from bedside.biomarkers.glucose_specs import GLUCOSE_IDS, GLUCOSE_SPECS
 from bedside.biomarkers.merge import merge_daily_tables
 from bedside.biomarkers.registry import REGISTRY, get_spec, specs_for
 from bedside.biomarkers.sleep import SLEEP_IDS, cole_kripke, main_sleep_periods, webster_rescore
@@ -18,16 +22,22 @@ from bedside.biomarkers.table_csv import read_daily_csv, write_daily_csv
 __all__ = [
     "ACTIGRAPHY_IDS",
     "ACTIVITY_IDS",
+    "CARDIAC_IDS",
+    "CARDIAC_SPECS",
     "CIRCADIAN_IDS",
     "DEFAULT_MIN_COVERAGE",
     "DEFAULT_THRESHOLD",
+    "GLUCOSE_IDS",
+    "GLUCOSE_SPECS",
     "REGISTRY",
     "SLEEP_IDS",
     "MinuteGrid",
     "NonparametricMeasures",
     "cole_kripke",
     "daily_activity",
+    "daily_cardiac",
     "daily_coverage",
+    "daily_glucose",
     "extract_daily",
     "get_spec",
     "main_sleep_periods",

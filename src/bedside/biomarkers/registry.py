@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bedside.biomarkers.cardiac_specs import CARDIAC_SPECS
 from bedside.biomarkers.cortisol_specs import CORTISOL_SPECS
+from bedside.biomarkers.glucose_specs import GLUCOSE_SPECS
 from bedside.biomarkers.mobility_specs import MOBILITY_SPECS
 from bedside.biomarkers.phone_specs import PHONE_USE_SPECS, TYPING_SPECS
 from bedside.biomarkers.voice_specs import VOICE_SPECS
@@ -150,6 +152,8 @@ REGISTRY: dict[str, BiomarkerSpec] = {
         *MOBILITY_SPECS,
         *PHONE_USE_SPECS,
         *TYPING_SPECS,
+        *CARDIAC_SPECS,
+        *GLUCOSE_SPECS,
     )
 }
 

@@ -29,6 +29,7 @@ from bedside.domain.recommendation import (
     Role,
 )
 from bedside.domain.risk import Contribution, RiskEstimate
+from bedside.domain.rr_intervals import RRIntervalFrame
 from bedside.domain.samples import SampleFrame
 from bedside.domain.screen_events import ScreenEvent, ScreenEventFrame
 from bedside.domain.trend import TrendDirection, TrendFinding
@@ -61,6 +62,7 @@ __all__ = [
     "Phq9Response",
     "Priority",
     "ProtocolError",
+    "RRIntervalFrame",
     "Recommendation",
     "RecommendationId",
     "RecommendationStatus",

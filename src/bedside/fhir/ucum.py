@@ -16,6 +16,7 @@ EMITTED_UNITS: frozenset[str] = frozenset(
     | {"nmol/L", "nmol/L.min", "nmol/L/h"}
     | {"Hz", "{semitone}", "dB", "{syllable}/s", "s"}
     | {"km", "ms"}
+    | {"/min", "mg/dL"}
 )
 """Every UCUM unit code Bedside writes into a Quantity."""
 
