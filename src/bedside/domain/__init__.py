@@ -1,5 +1,6 @@
 """Typed value objects shared by all layers. No I/O."""
 
+from bedside.domain.activity_bouts import ActivityBoutFrame
 from bedside.domain.biomarker_spec import BiomarkerSpec, Concern
 from bedside.domain.clinical_context import MedicationRecord, Phq9Response
 from bedside.domain.condition import ConditionRecord
@@ -32,9 +33,11 @@ from bedside.domain.risk import Contribution, RiskEstimate
 from bedside.domain.rr_intervals import RRIntervalFrame
 from bedside.domain.samples import SampleFrame
 from bedside.domain.screen_events import ScreenEvent, ScreenEventFrame
+from bedside.domain.sleep_episodes import SleepEpisodeFrame, SleepState
 from bedside.domain.trend import TrendDirection, TrendFinding
 
 __all__ = [
+    "ActivityBoutFrame",
     "BaselineSummary",
     "BedsideError",
     "BiomarkerSpec",
@@ -71,6 +74,8 @@ __all__ = [
     "SampleFrame",
     "ScreenEvent",
     "ScreenEventFrame",
+    "SleepEpisodeFrame",
+    "SleepState",
     "StoreError",
     "TrendDirection",
     "TrendFinding",
