@@ -49,6 +49,7 @@ bench: bootstrap
 		--cohort effect_activity_sd=0.9 --cohort effect_sleep_duration_sd=0.9 --json out/triage-evaluation.json
 	$(BIN)/python bench/cds_hooks.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/importers.py
 	@if [ -f $(DEPRESJON)/scores.csv ]; then \
 		$(BIN)/bedside model evaluate --dataset depresjon $(DEPRESJON); \
 	else echo "Depresjon data absent at $(DEPRESJON): evaluation skipped"; fi

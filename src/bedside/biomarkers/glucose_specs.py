@@ -3,7 +3,10 @@
 Metric definitions follow the international consensus on time in range (Battelino T et al.
 Diabetes Care 2019;42(8):1593-1603); LOINC codes are those the HL7 FHIR CGM implementation guide
 maps its summary codes to (ConceptMap CGMSummaryToLoinc), given only where the code means the
-same quantity (the guide's "low" and "high" bands are 54-69 and 181-250 mg/dL, not the
+same quantity and whose LOINC display we could confirm (GMI and CV have LOINC codes in the
+guide too, 97506-0 and 104638-2, but their official displays were not available offline, so
+they are left uncoded rather than guessed; the guide's "low" and "high" bands are 54-69 and
+181-250 mg/dL, not the
 cumulative below-70 and above-180 shares computed here, so those carry no LOINC).
 
 Directions of concern: depression goes with poorer glycaemic control (Lustman PJ et al.
@@ -62,7 +65,7 @@ _MGDL = (20.0, 600.0)
 GLUCOSE_SPECS: tuple[BiomarkerSpec, ...] = (
     _spec("glucose.mean_mgdl", "Mean glucose", "mg/dL", Concern.UP, _MGDL, loinc="97507-8"),
     _spec("glucose.sd_mgdl", "Glucose SD", "mg/dL", Concern.UP, (0, 300)),
-    _spec("glucose.cv_pct", "Glucose CV", "%", Concern.UP, (0, 200), loinc="104638-2"),
+    _spec("glucose.cv_pct", "Glucose CV", "%", Concern.UP, (0, 200)),
     _spec(
         "glucose.tir_pct", "Time in range 70-180 mg/dL", "%", Concern.DOWN, _PCT, loinc="97510-2"
     ),
@@ -77,7 +80,6 @@ GLUCOSE_SPECS: tuple[BiomarkerSpec, ...] = (
         Concern.UP,
         (3.0, 20.0),
         _BERGENSTAL,
-        loinc="97506-0",
     ),
     _spec("glucose.mage_mgdl", "MAGE", "mg/dL", Concern.UP, (0, 600), _SERVICE),
     _spec("glucose.night_mean_mgdl", "Nocturnal mean glucose (00-06)", "mg/dL", Concern.UP, _MGDL),

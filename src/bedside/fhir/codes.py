@@ -88,6 +88,12 @@ LOINC_DISPLAYS: dict[str, str] = {
     "40443-4": "Heart rate --resting",
     "80404-7": "R-R interval.standard deviation (Heart rate variability)",
     "29463-7": "Body weight",
+    # CGM summaries, displays as mapped by the HL7 FHIR CGM IG (ConceptMap CGMSummaryToLoinc).
+    "97507-8": "Average glucose [Mass/volume] in Interstitial fluid during Reporting Period",
+    "97510-2": (
+        "Glucose measurements in range out of Total glucose measurements during reporting period"
+    ),
+    "104642-4": "Time below range, very low in Reporting Period Interstitial fluid by calculation",
     # PHQ-9 (Kroenke 2001): panel, total score, item 9 and the item answer codes.
     "44249-1": "PHQ-9 quick depression assessment panel [Reported.PHQ]",
     "44261-6": "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
