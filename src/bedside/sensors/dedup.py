@@ -13,6 +13,7 @@ devices counting the same walk are not added up.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -57,19 +58,21 @@ def resolve_instants(
     counts = {"identical_duplicate": 0, "conflicting_duplicate": 0, "overlap": 0}
     if utc.size == 0:
         return np.array([], dtype=np.int64), counts
+    if min_spacing_s == 0 and bool(np.all(utc[1:] > utc[:-1])):
+        return np.arange(utc.size, dtype=np.int64), counts  # already clean: no sort needed
     order = np.lexsort((value, rank, utc))
     t = utc[order]
     first = np.ones(t.size, dtype=np.bool_)
     first[1:] = t[1:] != t[:-1]
     # A repeated (instant, value) pair is an identical duplicate; any other extra record at an
     # instant is a conflict, resolved by the order above (best rank, then smaller value).
-    pairs = np.unique(
-        np.stack([utc, np.ascontiguousarray(value, dtype=np.float64).view(np.int64)], axis=1),
-        axis=0,
-    ).shape[0]
-    n_extra = int(t.size - first.sum())
-    counts["identical_duplicate"] = int(t.size - pairs)
-    counts["conflicting_duplicate"] = n_extra - counts["identical_duplicate"]
+    by_value = np.lexsort((value, utc))
+    tv, vv = utc[by_value], value[by_value]
+    n_identical = int(np.count_nonzero((tv[1:] == tv[:-1]) & (vv[1:] == vv[:-1])))
+    del by_value, tv, vv
+    n_extra = int(t.size - np.count_nonzero(first))
+    counts["identical_duplicate"] = n_identical
+    counts["conflicting_duplicate"] = n_extra - n_identical
     kept = order[first]
     if min_spacing_s > 0 and kept.size > 1:
         tk, rk = utc[kept], rank[kept]
@@ -108,9 +111,36 @@ def spread_over_minutes(
     """
     if start.size == 0:
         return np.array([], dtype=np.int64), np.array([]), 0
+    # Expanded per-minute rows are produced in chunks of records and reduced to one row per
+    # (minute, rank) at once, so memory follows the output, not the expansion.
     m0 = start // 60
     m1 = np.maximum(np.maximum(end - 1, start) // 60, m0)
     n_min = (m1 - m0 + 1).astype(np.int64)
+    bounds = np.searchsorted(
+        np.cumsum(n_min), np.arange(_CHUNK_ROWS, int(n_min.sum()), _CHUNK_ROWS)
+    )
+    parts = [
+        _reduce(*_expand(start[a:b], end[a:b], amount[a:b], rank[a:b], m0[a:b], n_min[a:b]))
+        for a, b in itertools.pairwise([0, *np.unique(bounds).tolist(), start.size])
+        if b > a
+    ]
+    minute, _, total = _reduce(*(np.concatenate(c) for c in zip(*parts, strict=True)))
+    best = np.ones(minute.size, dtype=np.bool_)
+    best[1:] = minute[1:] != minute[:-1]
+    return (minute[best] * 60).astype(np.int64), total[best], int((~best).sum())
+
+
+_CHUNK_ROWS = 1 << 18
+
+
+def _expand(
+    start: IntArray,
+    end: IntArray,
+    amount: FloatArray,
+    rank: IntArray,
+    m0: IntArray,
+    n_min: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
     idx = np.repeat(np.arange(start.size), n_min)
     offsets = np.concatenate(([0], np.cumsum(n_min)[:-1]))
     minute = m0[idx] + (np.arange(idx.size) - offsets[idx])
@@ -118,15 +148,16 @@ def spread_over_minutes(
     hi = np.minimum(end[idx], (minute + 1) * 60)
     dur = (end - start).astype(np.float64)[idx]
     share = np.where(dur > 0, np.clip(hi - lo, 0, None) / np.where(dur > 0, dur, 1.0), 1.0)
-    part = amount[idx] * share
-    rk = rank[idx]
-    order = np.lexsort((rk, minute))
-    minute, rk, part = minute[order], rk[order], part[order]
-    key_new = np.ones(minute.size, dtype=np.bool_)
-    key_new[1:] = (minute[1:] != minute[:-1]) | (rk[1:] != rk[:-1])
-    starts = np.flatnonzero(key_new)
-    sums = np.add.reduceat(part, starts)
-    g_minute = minute[starts]
-    best = np.ones(starts.size, dtype=np.bool_)
-    best[1:] = g_minute[1:] != g_minute[:-1]
-    return (g_minute[best] * 60).astype(np.int64), sums[best], int((~best).sum())
+    return minute, rank[idx], amount[idx] * share
+
+
+def _reduce(
+    minute: IntArray, rank: IntArray, part: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """One row per (minute, rank), summed, sorted by minute then rank."""
+    order = np.lexsort((rank, minute))
+    minute, rank, part = minute[order], rank[order], part[order]
+    new = np.ones(minute.size, dtype=np.bool_)
+    new[1:] = (minute[1:] != minute[:-1]) | (rank[1:] != rank[:-1])
+    heads = np.flatnonzero(new)
+    return minute[heads], rank[heads], np.add.reduceat(part, heads) if heads.size else part

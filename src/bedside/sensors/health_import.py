@@ -118,9 +118,7 @@ class HealthCollector:
             for name, count in counts.items():
                 self.issues.note(f"{key}:{name}", count)
             kept += int(keep.size)
-            return SampleFrame(
-                pid, modality, zone, t[keep].copy(), v[keep].copy(), epoch, self.source
-            )
+            return SampleFrame(pid, modality, zone, t[keep], v[keep], epoch, self.source)
 
         if len(self.glucose.v):
             check_glucose_unit_fits(
