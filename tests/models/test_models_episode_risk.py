@@ -58,8 +58,13 @@ def test_model_card_reports_held_out_patients(model: EpisodeRiskModel) -> None:
     card = model.bundle.training
     held = card["held_out_patients"]
     assert isinstance(held, dict)
-    assert isinstance(held["auroc"], float)
-    assert held["auroc"] > 0.6  # pooled out-of-fold over patients; chance is 0.5
+    auroc = held["auroc"]
+    assert isinstance(auroc, dict)
+    assert auroc["low"] <= auroc["estimate"] <= auroc["high"]
+    assert auroc["estimate"] > 0.6  # pooled out-of-fold over patients; chance is 0.5
+    assert 0.0 <= held["ece"] <= 1.0
+    bins = held["calibration"]["reliability"]
+    assert sum(b["count"] for b in bins) == held["n_patient_days"]
     assert isinstance(held["brier"], float)
     assert isinstance(held["brier_base_rate"], float)
     assert held["brier"] < held["brier_base_rate"]  # better than predicting the base rate
@@ -146,10 +151,10 @@ def test_device_path_does_not_import_sklearn(
         f"m = EpisodeRiskModel.load({str(tmp_path / 'b')!r})\n"
         f"p = m.onnx.predict_proba(np.load({str(tmp_path / 'x.npy')!r}))\n"
         "assert p.shape == (3,)\n"
-        "print('sklearn' in sys.modules, 'skl2onnx' in sys.modules)\n"
+        "print('sklearn' in sys.modules, 'skl2onnx' in sys.modules, 'pandas' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
 
 
 def test_training_needs_both_classes(examples: list[EpisodeExamples]) -> None:
@@ -158,3 +163,54 @@ def test_training_needs_both_classes(examples: list[EpisodeExamples]) -> None:
     negatives = [EpisodeExamples(e.features, np.zeros_like(e.labels)) for e in examples]
     with pytest.raises(InsufficientDataError):
         train_episode_risk(negatives)
+
+
+def test_estimates_carry_direction_and_conformal_set(
+    model: EpisodeRiskModel, examples: list[EpisodeExamples]
+) -> None:
+    assert model.conformal is not None  # 16 patients: a quarter set aside for conformal
+    for est in model.estimates(examples[3].features, top_k=4):
+        assert est.prediction_set_coverage == pytest.approx(0.9)
+        assert est.prediction_set is not None
+        expected = model.conformal.prediction_set(est.probability)
+        assert est.prediction_set == expected
+        for c in est.contributions:
+            if c.value is None or c.baseline is None or c.value == c.baseline:
+                assert c.direction is None
+            else:
+                assert c.direction == ("up" if c.value > c.baseline else "down")
+
+
+@pytest.fixture(scope="module")
+def gbt_model(examples: list[EpisodeExamples]) -> EpisodeRiskModel:
+    return train_episode_risk(examples, family="gbt", seed=1)
+
+
+def test_gbt_onnx_agrees_with_sklearn_and_round_trips(
+    gbt_model: EpisodeRiskModel, examples: list[EpisodeExamples], tmp_path: Path
+) -> None:
+    X = _stack_features(examples)
+    sk = gbt_model.sklearn_estimator.predict_proba(X)[:, 1]  # type: ignore[union-attr]
+    onnx = np.concatenate([gbt_model.predict_proba(e.features) for e in examples])
+    assert np.max(np.abs(onnx - sk)) < 1e-5
+    assert gbt_model.explanation is None
+    assert len(gbt_model.bundle.onnx_bytes) < 100_000
+    gbt_model.save(tmp_path / "gbt")
+    loaded = EpisodeRiskModel.load(tmp_path / "gbt")
+    assert loaded.family == "gbt"
+    assert loaded.estimates(examples[1].features) == gbt_model.estimates(examples[1].features)
+
+
+def test_gbt_contribution_is_the_effect_of_returning_to_baseline(
+    gbt_model: EpisodeRiskModel, examples: list[EpisodeExamples]
+) -> None:
+    feats = examples[0].features
+    contrib = gbt_model.contributions(feats)
+    X = feats.values
+    p = gbt_model.predict_proba(feats)
+    for k, b in enumerate(gbt_model.biomarkers):
+        Z = X.copy()
+        Z[:, [j for j, n in enumerate(feats.names) if n.startswith(b + ".")]] = 0.0
+        q = gbt_model.onnx.predict_proba(Z)
+        expected = np.log(p / (1 - p)) - np.log(q / (1 - q))
+        np.testing.assert_allclose(contrib[:, k], expected, atol=1e-6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,7 +21,10 @@ class Contribution(BaseModel):
     baseline : float or None
         The patient's baseline median, registry unit.
     contribution : float
-        Additive contribution to the model's log-odds.
+        Contribution to the model's log-odds (positive raises the risk).
+    direction : {"up", "down"} or None
+        Whether the recent value is above or below the baseline (None when either is unknown
+        or they are equal).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,6 +33,7 @@ class Contribution(BaseModel):
     value: float | None
     baseline: float | None
     contribution: float
+    direction: Literal["up", "down"] | None = None
 
 
 class RiskEstimate(BaseModel):
@@ -45,6 +50,12 @@ class RiskEstimate(BaseModel):
     model_id, model_version : str
     contributions : list of Contribution
         Top contributing biomarkers, largest absolute contribution first.
+    prediction_set : list of str or None
+        Split-conformal prediction set (``"no_episode"``, ``"episode"``, both, or empty) that
+        contains the true state with probability >= `prediction_set_coverage`; None when the
+        model carries no conformal calibration.
+    prediction_set_coverage : float or None
+        Nominal coverage of `prediction_set` (1 - alpha).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -56,6 +67,8 @@ class RiskEstimate(BaseModel):
     model_id: str
     model_version: str
     contributions: list[Contribution] = Field(default_factory=list)
+    prediction_set: list[Literal["no_episode", "episode"]] | None = None
+    prediction_set_coverage: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> RiskEstimate:

@@ -1,15 +1,22 @@
-"""Training the episode-risk model: scikit-learn, calibration grouped by patient, ONNX export.
+"""Training the episode-risk model: two families, calibration by patient, split conformal, ONNX.
 
-Model: standardisation + L2 logistic regression, calibrated with a sigmoid (Platt) map fitted on
-out-of-fold decision values from `GroupKFold` by patient (``CalibratedClassifierCV`` with
-``ensemble=False``: one logistic model fitted on all training patients, one calibration map), so
-that no patient's days calibrate a model that saw that patient. Exported to ONNX with skl2onnx.
+Families (`bedside.models.risk_families`): ``logistic`` (the clinic's default, federated-friendly)
+and ``gbt`` (gradient-boosted trees); both Platt-calibrated on folds of patients and exported to
+ONNX with skl2onnx.
 
-The model card in the bundle's ``training`` metadata reports AUROC and Brier score on held-out
-patients: patients are split into `eval_folds` groups (shuffled with `seed`), the whole procedure
-(scaling, logistic regression, calibration) is fitted on the other groups and scores the held-out
-group, and the metrics are computed on the pooled out-of-fold probabilities. The shipped model is
-then refitted on all patients.
+Procedure (patients are the unit everywhere, never days):
+
+1. Held-out evaluation for the model card: patients are split into `eval_folds` groups (shuffled
+   with `seed`); the whole procedure is fitted on the other groups and scores the held-out group.
+   On the pooled out-of-fold probabilities: AUROC with a 95 % patient-bootstrap interval, Brier
+   score (next to the base-rate Brier), ECE and the reliability curve
+   (`bedside.models.calibration_metrics`), and the empirical coverage of conformal sets built the
+   same way (thresholds from the other folds' held-out rows).
+2. Split conformal: a `conformal_fraction` of patients (seeded) is set aside; the shipped model is
+   fitted on the remaining patients and the conformal thresholds come from its probabilities on
+   the set-aside patients (`bedside.models.conformal`). With fewer than 8 patients no patients are
+   set aside and the bundle has no conformal thresholds.
+3. The model card (`bedside.models.model_card`) is built from this metadata.
 """
 
 from __future__ import annotations
@@ -24,19 +31,24 @@ import sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bedside.domain import ConfigurationError, InsufficientDataError
 from bedside.inference import FeatureSpec, JsonValue, ModelBundle
+from bedside.models.calibration_metrics import calibration_summary
+from bedside.models.conformal import SplitConformal, empirical_coverage
 from bedside.models.episode_examples import EpisodeExamples
 from bedside.models.episode_risk import EPISODE_RISK_MODEL_ID, HORIZON_DAYS, EpisodeRiskModel
 from bedside.models.features import WINDOWS_DAYS, Z_CLIP
 from bedside.models.linear_explanation import LinearExplanation, sandwich_covariance
+from bedside.models.metrics_ci import auroc, cluster_bootstrap
+from bedside.models.risk_families import Family, as_float32, family_description, fit_family
 
-__all__ = ["export_onnx", "fit_calibrated_logistic", "train_episode_risk"]
+__all__ = ["export_onnx", "fit_calibrated_logistic", "held_out_metrics", "train_episode_risk"]
+
+MIN_PATIENTS_FOR_CONFORMAL = 8
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -123,63 +135,88 @@ def _stack(
     return names, biomarkers, X, y, groups
 
 
-def _held_out_metrics(
+def _patient_folds(groups: npt.NDArray[np.str_], k: int, seed: int) -> npt.NDArray[np.intp]:
+    patients = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    fold_of = dict(zip(rng.permutation(patients), np.arange(patients.size) % k, strict=True))
+    return np.array([fold_of[g] for g in groups], dtype=np.intp)
+
+
+def held_out_metrics(
     X: FloatArray,
     y: FloatArray,
     groups: npt.NDArray[np.str_],
     *,
-    C: float,
-    folds: int,
-    eval_folds: int,
-    seed: int,
+    family: Family = "logistic",
+    C: float = 1.0,
+    folds: int = 5,
+    eval_folds: int = 5,
+    alpha: float = 0.1,
+    seed: int = 0,
+    n_bootstrap: int = 300,
 ) -> dict[str, JsonValue]:
-    """Pooled out-of-fold AUROC and Brier score over patient folds (see the module docstring)."""
-    patients = np.unique(groups)
-    rng = np.random.default_rng(seed)
-    fold_of = dict(
-        zip(rng.permutation(patients), np.arange(patients.size) % eval_folds, strict=True)
-    )
-    row_fold = np.array([fold_of[g] for g in groups])
+    """Pooled out-of-fold metrics over patient folds (step 1 of the module docstring)."""
+    row_fold = _patient_folds(groups, eval_folds, seed)
     oof = np.full(y.size, np.nan)
-    for k in range(min(eval_folds, patients.size)):
+    for k in range(eval_folds):
         test = row_fold == k
         train = ~test
-        if np.unique(y[train]).size < 2 or np.unique(groups[train]).size < 2:
+        if not test.any() or np.unique(y[train]).size < 2 or np.unique(groups[train]).size < 2:
             continue
-        probe = fit_calibrated_logistic(X[train], y[train], groups[train], C=C, folds=folds)
-        oof[test] = probe.predict_proba(X[test])[:, 1]
+        probe = fit_family(
+            family, X[train], y[train], groups=groups[train], C=C, folds=folds, seed=seed
+        )
+        oof[test] = probe.predict_proba(as_float32(X[test]))[:, 1]
     done = np.isfinite(oof)
     out: dict[str, JsonValue] = {
         "method": f"pooled out-of-fold over {eval_folds} patient folds",
         "n_patients": int(np.unique(groups[done]).size),
         "n_patient_days": int(done.sum()),
     }
-    if np.unique(y[done]).size == 2:
-        out["auroc"] = float(roc_auc_score(y[done], oof[done]))
-        out["brier"] = float(brier_score_loss(y[done], oof[done]))
-        out["brier_base_rate"] = float(brier_score_loss(y[done], np.full(done.sum(), y.mean())))
-    else:
+    if np.unique(y[done]).size < 2:
         out["note"] = "held-out rows had a single class; metrics not computed"
+        return out
+    yd, pd_, gd, fd = y[done], oof[done], groups[done], row_fold[done]
+    out["auroc"] = cluster_bootstrap(
+        auroc, yd, pd_, gd, n_bootstrap=n_bootstrap, seed=seed
+    ).to_json()
+    cal = calibration_summary(yd, pd_)
+    out["calibration"] = cal.to_json()  # type: ignore[assignment]
+    out["brier"] = cal.brier
+    out["brier_base_rate"] = cal.brier_base_rate
+    out["ece"] = cal.ece
+    covered = np.zeros(yd.size, dtype=bool)
+    for k in np.unique(fd):
+        cal_rows, test_rows = fd != k, fd == k
+        conf = SplitConformal.fit(yd[cal_rows], pd_[cal_rows], alpha=alpha)
+        sets = conf.prediction_sets(pd_[test_rows])
+        covered[test_rows] = sets[np.arange(sets.shape[0]), yd[test_rows].astype(np.intp)]
+    out["conformal_alpha"] = alpha
+    out["conformal_coverage"] = float(covered.mean())
     return out
 
 
 def train_episode_risk(
     examples: Sequence[EpisodeExamples],
     *,
+    family: Family = "logistic",
     C: float = 1.0,
     folds: int = 5,
     eval_folds: int = 5,
     threshold: float = 0.5,
+    alpha: float = 0.1,
+    conformal_fraction: float = 0.25,
     seed: int = 0,
-    version: str = "0.1.0",
+    version: str = "0.2.0",
     data_description: str = "synthetic longitudinal cohort (bedside.sensors generator)",
 ) -> EpisodeRiskModel:
-    """Train, evaluate on held-out patients, refit on all, export to ONNX.
+    """Evaluate on held-out patients, set aside conformal patients, fit, export to ONNX.
 
     Parameters
     ----------
     examples : sequence of EpisodeExamples
         One item per patient (`episode_examples`).
+    family : {"logistic", "gbt"}
     C : float
         Inverse L2 regularisation strength of the logistic regression.
     folds : int
@@ -188,8 +225,12 @@ def train_episode_risk(
         Patient folds of the model card's held-out evaluation.
     threshold : float
         Probability stored as the model's decision threshold.
+    alpha : float
+        Miscoverage of the conformal prediction sets (0.1: sets cover 90 %).
+    conformal_fraction : float
+        Share of patients set aside for the conformal thresholds (0 disables them).
     seed : int
-        Seed of the held-out patient folds.
+        Seed of the held-out patient folds and of the conformal split.
     version, data_description : str
         Written to the bundle.
 
@@ -200,16 +241,50 @@ def train_episode_risk(
     """
     if eval_folds < 2:
         raise ConfigurationError(f"eval_folds must be >= 2, got {eval_folds}")
+    if not 0.0 <= conformal_fraction < 1.0:
+        raise ConfigurationError(f"conformal_fraction must be in [0, 1), got {conformal_fraction}")
     names, biomarkers, X, y, groups = _stack(examples)
-    n_patients = int(np.unique(groups).size)
+    patients = np.unique(groups)
+    n_patients = int(patients.size)
     if n_patients < 4:
         raise InsufficientDataError(f"need at least 4 patients, got {n_patients}")
 
-    held = _held_out_metrics(X, y, groups, C=C, folds=folds, eval_folds=eval_folds, seed=seed)
+    held = held_out_metrics(
+        X, y, groups, family=family, C=C, folds=folds, eval_folds=eval_folds, alpha=alpha, seed=seed
+    )
 
-    model = fit_calibrated_logistic(X, y, groups, C=C, folds=folds)
+    n_conformal = round(conformal_fraction * n_patients)
+    if n_patients < MIN_PATIENTS_FOR_CONFORMAL:
+        n_conformal = 0
+    rng = np.random.default_rng(seed + 7919)
+    conformal_patients = set(rng.permutation(patients)[:n_conformal].tolist())
+    is_conf = np.array([g in conformal_patients for g in groups])
+    if n_conformal and np.unique(y[~is_conf]).size < 2:
+        is_conf[:] = False
+        n_conformal = 0
+    fit_rows = ~is_conf
+    model = fit_family(
+        family, X[fit_rows], y[fit_rows], groups=groups[fit_rows], C=C, folds=folds, seed=seed
+    )
+    extra: dict[str, JsonValue] = {"biomarkers": list(biomarkers), "family": family}
+    conformal_meta: dict[str, JsonValue] = {"note": "no conformal thresholds (too few patients)"}
+    if n_conformal:
+        p_conf = model.predict_proba(as_float32(X[is_conf]))[:, 1]
+        conformal = SplitConformal.fit(y[is_conf], p_conf, alpha=alpha)
+        extra["conformal"] = conformal.to_json()  # type: ignore[assignment]
+        conformal_meta = {
+            "method": "class-conditional split conformal, score 1 - p(true class)",
+            "calibration_patients": n_conformal,
+            "calibration_patient_days": int(is_conf.sum()),
+            "alpha": alpha,
+            "coverage_on_calibration_rows": empirical_coverage(conformal, y[is_conf], p_conf),
+        }
+    if family == "logistic":
+        explanation = _explanation(
+            model, names, as_float32(X[fit_rows]), y[fit_rows], groups[fit_rows], C
+        )
+        extra["explanation"] = explanation.to_json()
     onnx_bytes = export_onnx(model, len(names))
-    explanation = _explanation(model, names, X, y, groups, C)
     descriptions = {
         n: f"mean robust z (clipped to +/-{Z_CLIP:g}) of {n.rsplit('.', 1)[0]} "
         f"over {n.rsplit('_', 1)[1]}"
@@ -224,32 +299,39 @@ def train_episode_risk(
         "training_data": data_description,
         "n_patients": n_patients,
         "n_patient_days": int(y.size),
+        "n_patients_fitted": n_patients - n_conformal,
         "positive_rate": float(y.mean()),
         "held_out_patients": held,
-        "estimator": "StandardScaler + LogisticRegression(L2) + sigmoid calibration",
+        "family": family,
+        "estimator": family_description(family, C=C),
         "C": C,
         "calibration": (
             f"CalibratedClassifierCV(sigmoid, ensemble=False, GroupKFold({folds}) by patient)"
         ),
+        "conformal": conformal_meta,
         "feature_windows_days": list(WINDOWS_DAYS),
         "interval": (
             "95% CI from cluster-robust (by patient) covariance of the logistic coefficients, "
             "mapped through the calibration; excludes calibration and misspecification uncertainty"
+            if family == "logistic"
+            else "none (tree family): the interval is the point; use the prediction set"
         ),
         "contributions": (
             "coef x standardised feature of the uncalibrated logistic model, summed per biomarker"
+            if family == "logistic"
+            else "log-odds change had the biomarker stayed at baseline (occlusion)"
         ),
         "scikit_learn": sklearn.__version__,
         "skl2onnx": skl2onnx.__version__,
         "seed": seed,
     }
     bundle = ModelBundle(
-        model_id=EPISODE_RISK_MODEL_ID,
+        model_id=EPISODE_RISK_MODEL_ID if family == "logistic" else f"{EPISODE_RISK_MODEL_ID}.gbt",
         version=version,
         onnx_bytes=onnx_bytes,
         features=tuple(FeatureSpec(n, "float32", descriptions[n]) for n in names),
         threshold=threshold,
         training=training,
-        extra={"biomarkers": list(biomarkers), "explanation": explanation.to_json()},
+        extra=extra,
     )
     return EpisodeRiskModel(bundle, sklearn_estimator=model)
