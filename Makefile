@@ -50,6 +50,7 @@ bench: bootstrap
 	$(BIN)/python bench/cds_hooks.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/importers.py
+	$(BIN)/bedside risk evaluate-shift
 	@if [ -f $(DEPRESJON)/scores.csv ]; then \
 		$(BIN)/bedside model evaluate --dataset depresjon $(DEPRESJON); \
 	else echo "Depresjon data absent at $(DEPRESJON): evaluation skipped"; fi

@@ -4,6 +4,7 @@ parity, and the re-dating check (season must not reach the features)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bedside.biomarkers.daily_table import extract_daily
 from bedside.domain import DailyBiomarkerTable
 from bedside.models import (
     DepresjonModel,
+    ParticipantInfo,
     evaluate_depresjon,
     evaluate_tables,
     list_labelled_recordings,
@@ -22,7 +24,7 @@ from bedside.models import (
     train_depresjon,
 )
 from bedside.models.depresjon_classifier import build_depresjon_model
-from bedside.sensors import read_depresjon
+from bedside.sensors import read_depresjon, read_depresjon_scores
 
 pytestmark = pytest.mark.depresjon
 
@@ -157,8 +159,73 @@ def test_train_and_evaluate_from_a_folder(depresjon_dir: Path, tmp_path: Path) -
         (tmp_path / group).mkdir()
         for path in sorted((depresjon_dir / group).glob("*.csv"))[:4]:
             shutil.copy(path, tmp_path / group / path.name)
-    model = train_depresjon(tmp_path, read)
+    model = train_depresjon(tmp_path, read, card_repeats=1)
     assert model.bundle.training["n_participants"] == 8
+    evaluation = model.bundle.training["evaluation"]
+    assert isinstance(evaluation, dict)
+    assert evaluation["protocol"].startswith("1 x 4-fold")  # 4 per class: 4 folds
     report = evaluate_depresjon(tmp_path, read, repeats=1, folds=2, n_bootstrap=50)
     assert report.n_participants == 8
     assert report.repeats == 1
+
+
+@pytest.fixture(scope="module")
+def info(depresjon_dir: Path) -> dict[str, ParticipantInfo]:
+    return {
+        p.participant_id: ParticipantInfo(
+            sex=p.sex, age_band=p.age_band, madrs=None if p.madrs1 is None else float(p.madrs1)
+        )
+        for p in read_depresjon_scores(depresjon_dir / "scores.csv")
+    }
+
+
+def test_evaluation_reports_both_families_subgroups_and_madrs(
+    tables: list[DailyBiomarkerTable],
+    recordings: list[tuple[str, int, Path]],
+    info: dict[str, ParticipantInfo],
+) -> None:
+    labels = [label for _, label, _ in recordings]
+    report = evaluate_tables(
+        tables,
+        labels,
+        repeats=1,
+        folds=5,
+        seed=0,
+        n_bootstrap=100,
+        info=[info.get(p) for p, _, _ in recordings],
+    )
+    assert set(report.gbt) == {"auroc", "balanced_accuracy", "mcc", "f1"}
+    assert set(report.model_days) == {"f1", "mcc"}
+    assert any(k.startswith("sex=") for k in report.subgroups)
+    for n, npos, m in report.subgroups.values():
+        assert 0 <= npos <= n
+        if m is not None:
+            assert m.low <= m.estimate <= m.high
+    n_scored = sum(1 for p, lab, _ in recordings if lab == 1 and info[p].madrs is not None)
+    assert report.madrs_n == n_scored
+    assert report.madrs["ridge_mae"].estimate > 0.0
+    assert report.madrs["mean_mae"].estimate > 0.0
+    doc = json.loads(json.dumps(report.to_json(), allow_nan=False))
+    assert doc["gbt"]["auroc"]["estimate"] == pytest.approx(report.gbt["auroc"].estimate)
+    text = report.to_table()
+    assert "gradient-boosted trees" in text
+    assert "MADRS" in text
+
+
+def test_gbt_model_onnx_parity_and_model_card(
+    recordings: list[tuple[str, int, Path]],
+    tables: list[DailyBiomarkerTable],
+    tmp_path: Path,
+) -> None:
+    raw = np.vstack([participant_features(t) for t in tables])
+    y = np.array([label for _, label, _ in recordings])
+    model = build_depresjon_model(raw, y, family="gbt")
+    X = model.features(tables)
+    sk = model.sklearn_estimator.predict_proba(X)[:, 1]  # type: ignore[union-attr]
+    assert np.max(np.abs(model.predict_proba(tables) - sk)) < 1e-5
+    assert len(model.bundle.onnx_bytes) < 100_000
+    manifest = model.save(tmp_path / "gbt")
+    card = json.loads((manifest.parent / "model_card.json").read_text())
+    assert card["family"] == "gbt"
+    assert "Never the clinical model" in card["intended_use"]
+    assert (manifest.parent / "model_card.md").read_text().startswith("# Model card")

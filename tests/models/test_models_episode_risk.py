@@ -214,3 +214,31 @@ def test_gbt_contribution_is_the_effect_of_returning_to_baseline(
         q = gbt_model.onnx.predict_proba(Z)
         expected = np.log(p / (1 - p)) - np.log(q / (1 - q))
         np.testing.assert_allclose(contrib[:, k], expected, atol=1e-6)
+
+
+def test_save_writes_a_model_card_with_intervals(model: EpisodeRiskModel, tmp_path: Path) -> None:
+    manifest = model.save(tmp_path / "carded")
+    card = json.loads((manifest.parent / "model_card.json").read_text())
+    auroc = card["metrics"]["auroc (held-out patients)"]
+    assert auroc["low"] <= auroc["estimate"] <= auroc["high"]
+    assert card["metrics"]["brier"] == model.bundle.training["held_out_patients"]["brier"]  # type: ignore[index,call-overload]
+    assert card["limits"]
+    assert card["calibration"]["reliability"]
+    text = (manifest.parent / "model_card.md").read_text()
+    assert "## Limits" in text
+    assert "| bin | mean predicted | observed rate | n |" in text
+
+
+def test_evaluation_on_another_cohort(
+    model: EpisodeRiskModel, examples: list[EpisodeExamples]
+) -> None:
+    from bedside.models.episode_evaluation import evaluate_episode_model
+
+    result = evaluate_episode_model(model, examples[:8], n_bootstrap=50)
+    assert result.n_patients == 8
+    assert result.n_patient_days == sum(e.features.n_days for e in examples[:8])
+    assert result.auroc.low <= result.auroc.estimate <= result.auroc.high
+    assert result.coverage is not None
+    assert 0.0 <= result.coverage <= 1.0
+    assert result.nominal_coverage == pytest.approx(0.9)
+    assert len(result.row().split()) == len(result.header().split()) + 2  # "x [lo, hi]"

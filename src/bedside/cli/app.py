@@ -6,12 +6,13 @@ Heavy imports happen inside each command so that `bedside --help` is instant.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from bedside.cli.audit_commands import audit_app
 from bedside.cli.clinic_commands import clinic_app
+from bedside.cli.risk_commands import risk_app
 from bedside.cli.trends_commands import trends_app
 from bedside.domain import BedsideError, DailyBiomarkerTable
 
@@ -32,6 +33,7 @@ model_app = typer.Typer(
 app.add_typer(biomarkers_app, name="biomarkers")
 app.add_typer(model_app, name="model")
 app.add_typer(audit_app, name="audit")
+app.add_typer(risk_app, name="risk")
 app.add_typer(trends_app, name="trends")
 app.add_typer(clinic_app, name="clinic")
 
@@ -184,6 +186,24 @@ def _read_depresjon_table(path: Path) -> DailyBiomarkerTable:
     return extract_daily(read_depresjon(path))
 
 
+def _participant_info(data_dir: Path) -> dict[str, Any] | None:
+    """Sex, age band and MADRS per participant from ``scores.csv`` (None when absent)."""
+    from bedside.models import ParticipantInfo
+    from bedside.sensors import read_depresjon_scores
+
+    path = data_dir / "scores.csv"
+    if not path.is_file():
+        return None
+    return {
+        p.participant_id: ParticipantInfo(
+            sex=p.sex,
+            age_band=p.age_band,
+            madrs=None if p.madrs1 is None else float(p.madrs1),
+        )
+        for p in read_depresjon_scores(path)
+    }
+
+
 def _check_dataset(dataset: str) -> None:
     if dataset != "depresjon":
         raise typer.BadParameter(f"unknown dataset {dataset!r}; only depresjon is supported")
@@ -196,13 +216,24 @@ def model_train(
     ],
     out: Annotated[Path, typer.Option(help="Model bundle folder to write.")],
     dataset: Annotated[str, typer.Option(help="Dataset layout (depresjon).")] = "depresjon",
+    family: Annotated[str, typer.Option(help="Model family: logistic or gbt.")] = "logistic",
 ) -> None:
-    """Train the Depresjon benchmark classifier on every participant of a folder."""
+    """Train the Depresjon benchmark classifier on every participant of a folder.
+
+    Also writes a model card (model_card.json / .md) with a 5 x 5-fold subject-level evaluation.
+    """
     from bedside.models import train_depresjon
 
     _check_dataset(dataset)
+    if family not in ("logistic", "gbt"):
+        raise typer.BadParameter(f"unknown family {family!r}; expected logistic or gbt")
     try:
-        model = train_depresjon(data_dir, _read_depresjon_table)
+        model = train_depresjon(
+            data_dir,
+            _read_depresjon_table,
+            family="gbt" if family == "gbt" else "logistic",
+            info=_participant_info(data_dir),
+        )
         path = model.save(out)
     except BedsideError as exc:
         raise _fail(exc) from exc
@@ -253,7 +284,12 @@ def model_evaluate(
     _check_dataset(dataset)
     try:
         report = evaluate_depresjon(
-            data_dir, _read_depresjon_table, repeats=repeats, folds=folds, seed=seed
+            data_dir,
+            _read_depresjon_table,
+            repeats=repeats,
+            folds=folds,
+            seed=seed,
+            info=_participant_info(data_dir),
         )
     except BedsideError as exc:
         raise _fail(exc) from exc

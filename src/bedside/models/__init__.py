@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from bedside.models.evaluation import (
         EvaluationReport,
         MetricSummary,
+        ParticipantInfo,
         evaluate_depresjon,
         evaluate_tables,
     )
@@ -66,6 +67,7 @@ _LAZY: dict[str, str] = {
     "train_episode_risk": "bedside.models.episode_risk_training",
     "EvaluationReport": "bedside.models.evaluation",
     "MetricSummary": "bedside.models.evaluation",
+    "ParticipantInfo": "bedside.models.evaluation",
     "evaluate_depresjon": "bedside.models.evaluation",
     "evaluate_tables": "bedside.models.evaluation",
 }
@@ -97,6 +99,7 @@ __all__ = [
     "EvaluationReport",
     "LinearExplanation",
     "MetricSummary",
+    "ParticipantInfo",
     "RecordingReader",
     "ScoredRecording",
     "baseline_stats",

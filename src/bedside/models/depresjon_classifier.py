@@ -3,16 +3,19 @@
 A research benchmark of how much signal the biomarkers carry; it is never the clinical model.
 Features: `bedside.models.depresjon_features` (medians and IQRs over the first complete days; no
 dates, months, day length or seasonal clock times). Missing features are imputed with the training
-median (stored in the bundle). Model: standardisation + L2 logistic regression, sigmoid-calibrated
-on stratified folds of participants (one row per participant, so folds are subject-level), exported
-to ONNX; the decision threshold (0.5 by default) is stored in the bundle.
+median (stored in the bundle). Model: standardisation + L2 logistic regression (default) or
+gradient-boosted trees (`bedside.models.risk_families`), sigmoid-calibrated on stratified folds of
+participants (one row per participant, so folds are subject-level), exported to ONNX; the decision
+threshold (0.5 by default) is stored in the bundle. Training also runs a short repeated
+subject-level cross-validation (`bedside.models.evaluation`, 5 x 5-fold by default) whose results
+go into the bundle and its model card (`bedside.models.model_card`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +44,11 @@ from bedside.models.depresjon_features import (
     participant_features,
 )
 from bedside.models.episode_risk_training import export_onnx
+from bedside.models.model_card import write_model_card
+from bedside.models.risk_families import Family, family_description, fit_family
+
+if TYPE_CHECKING:
+    from bedside.models.evaluation import ParticipantInfo
 
 __all__ = [
     "DEPRESJON_MODEL_ID",
@@ -149,8 +157,10 @@ class DepresjonModel:
         return self.onnx.predict_proba(self.features(tables))
 
     def save(self, path: Path | str) -> Path:
-        """Write the bundle; returns the manifest path."""
-        return save_bundle(self.bundle, path)
+        """Write the bundle and its model card; returns the manifest path."""
+        manifest = save_bundle(self.bundle, path)
+        write_model_card(self.bundle, manifest)
+        return manifest
 
     @classmethod
     def load(cls, path: Path | str, *, verifier: BundleVerifier | None = None) -> DepresjonModel:
@@ -168,11 +178,16 @@ def build_depresjon_model(
     biomarkers: Sequence[str] = PARTICIPANT_BIOMARKERS,
     threshold: float = 0.5,
     training: dict[str, JsonValue] | None = None,
+    family: Family = "logistic",
 ) -> DepresjonModel:
     """Fit on raw (unimputed) participant features and wrap as an ONNX bundle."""
     fill = imputation_values(raw)
     X = impute(raw, fill)
-    estimator = fit_depresjon_estimator(X, y, C=C, seed=seed)
+    estimator = (
+        fit_depresjon_estimator(X, y, C=C, seed=seed)
+        if family == "logistic"
+        else fit_family(family, X, y, folds=3, seed=seed)
+    )
     names = participant_feature_names(biomarkers)
     meta: dict[str, JsonValue] = {
         "purpose": "research benchmark (Depresjon); never the clinical model",
@@ -180,13 +195,14 @@ def build_depresjon_model(
         "n_depressed": int(y.sum()),
         "C": C,
         "seed": seed,
-        "estimator": "StandardScaler + LogisticRegression(L2) + sigmoid calibration",
+        "family": family,
+        "estimator": family_description(family, C=C),
         "days": f"first {max_days} complete days per recording",
         "scikit_learn": sklearn.__version__,
     }
     meta.update(training or {})
     bundle = ModelBundle(
-        model_id=DEPRESJON_MODEL_ID,
+        model_id=DEPRESJON_MODEL_ID if family == "logistic" else f"{DEPRESJON_MODEL_ID}.gbt",
         version="0.1.0",
         onnx_bytes=export_onnx(estimator, len(names)),
         features=tuple(FeatureSpec(n, "float32", "over days, registry unit") for n in names),
@@ -198,7 +214,15 @@ def build_depresjon_model(
 
 
 def train_depresjon(
-    root: Path, read: RecordingReader, *, C: float = 0.1, seed: int = 0, max_days: int = MAX_DAYS
+    root: Path,
+    read: RecordingReader,
+    *,
+    C: float = 0.1,
+    seed: int = 0,
+    max_days: int = MAX_DAYS,
+    family: Family = "logistic",
+    info: Mapping[str, ParticipantInfo] | None = None,
+    card_repeats: int = 5,
 ) -> DepresjonModel:
     """Train on every participant of a folder laid out like the Depresjon data.
 
@@ -210,14 +234,37 @@ def train_depresjon(
         Reads one recording into its daily biomarker table.
     C : float
         Inverse L2 regularisation of the logistic regression.
+    family : {"logistic", "gbt"}
+    info : mapping of participant to ParticipantInfo, optional
+        Sex, age band and MADRS (subgroup metrics in the model card).
+    card_repeats : int
+        Repeats of the subject-level evaluation recorded in the model card (5-fold, fewer
+        folds when a class has fewer than 5 participants; 0 skips it).
     """
+    from bedside.models.evaluation import evaluate_tables
+
     recordings = list_labelled_recordings(root)
-    raw = np.vstack(
-        [participant_features(read(path), max_days=max_days) for _, _, path in recordings]
-    )
+    tables = [read(path) for _, _, path in recordings]
+    raw = np.vstack([participant_features(t, max_days=max_days) for t in tables])
     y = np.array([label for _, label, _ in recordings], dtype=np.int_)
+    training: dict[str, JsonValue] = {"training_data": str(root.name)}
+    card_folds = int(min(5, np.bincount(y, minlength=2).min()))
+    if card_repeats and card_folds >= 2:
+        report = evaluate_tables(
+            tables,
+            list(y),
+            repeats=card_repeats,
+            folds=card_folds,
+            seed=seed,
+            C=C,
+            max_days=max_days,
+            n_bootstrap=500,
+            info=None if info is None else [info.get(p) for p, _, _ in recordings],
+            families=("logistic", family),
+        )
+        training["evaluation"] = report.to_json()  # type: ignore[assignment]
     return build_depresjon_model(
-        raw, y, C=C, seed=seed, max_days=max_days, training={"training_data": str(root.name)}
+        raw, y, C=C, seed=seed, max_days=max_days, training=training, family=family
     )
 
 

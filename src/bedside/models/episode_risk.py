@@ -42,6 +42,7 @@ from bedside.models.features import (
     episode_features,
 )
 from bedside.models.linear_explanation import LinearExplanation
+from bedside.models.model_card import write_model_card
 
 __all__ = ["EPISODE_RISK_MODEL_ID", "HORIZON_DAYS", "EpisodeRiskModel"]
 
@@ -210,8 +211,10 @@ class EpisodeRiskModel:
         return self.estimates(feats.select(np.array([last])), top_k=top_k)[0]
 
     def save(self, path: Path | str) -> Path:
-        """Write the bundle (ONNX + JSON manifest); returns the manifest path."""
-        return save_bundle(self.bundle, path)
+        """Write the bundle (ONNX + JSON manifest) and its model card; returns the manifest path."""
+        manifest = save_bundle(self.bundle, path)
+        write_model_card(self.bundle, manifest)
+        return manifest
 
     @classmethod
     def load(
