@@ -241,4 +241,6 @@ def test_evaluation_on_another_cohort(
     assert result.coverage is not None
     assert 0.0 <= result.coverage <= 1.0
     assert result.nominal_coverage == pytest.approx(0.9)
-    assert len(result.row().split()) == len(result.header().split()) + 2  # "x [lo, hi]"
+    # header "AUROC [95% CI]" and value "x [lo, hi]" are both three tokens
+    assert len(result.row().split()) == len(result.header().split())
+    assert f"{result.coverage:.3f}/0.90" in result.row()

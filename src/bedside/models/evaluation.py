@@ -266,7 +266,14 @@ def _summaries(values: dict[str, FloatArray]) -> dict[str, MetricSummary]:
     """values: metric -> (1 + B, r); row 0 is the unweighted (original) sample."""
     out = {}
     for name, v in values.items():
-        per_sample = np.nanmean(v, axis=1) if v.size else np.array([np.nan])
+        if v.size:
+            # a resample with one class only has no AUROC in any repeat: NaN, dropped below
+            ok = np.isfinite(v)
+            count = ok.sum(axis=1)
+            total = np.where(ok, v, 0.0).sum(axis=1)
+            per_sample = np.divide(total, count, out=np.full(count.shape, np.nan), where=count > 0)
+        else:
+            per_sample = np.array([np.nan])
         boot = per_sample[1:]
         boot = boot[np.isfinite(boot)]
         low, high = np.percentile(boot, [2.5, 97.5]) if boot.size else (np.nan, np.nan)
