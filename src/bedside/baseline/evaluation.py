@@ -260,8 +260,11 @@ def evaluate_detectors(
     bounds = {}
     n_per_fa = DAYS_PER_YEAR / target_rate_per_year
     for scen, d in trials:
-        mu = np.array([SCENARIOS[scen].get(b, 0.0) * d for b in EVAL_BIOMARKERS])
-        big_d = float(mu @ np.linalg.solve(corr, mu))
+        # D is the Mahalanobis size over the SHIFTED biomarkers only (d^2 for one biomarker):
+        # unshifted but correlated biomarkers are not part of the change being bounded.
+        idx = [EVAL_BIOMARKERS.index(b) for b in SCENARIOS[scen]]
+        mu = np.array([SCENARIOS[scen][b] * d for b in SCENARIOS[scen]])
+        big_d = float(mu @ np.linalg.solve(corr[np.ix_(idx, idx)], mu))
         bounds[(scen, d)] = math.log(n_per_fa * k) / (big_d / 2.0)
     report = EvaluationReport(background, years, target_rate_per_year, EVAL_BIOMARKERS, bounds, [])
     onset_rel = onsets - start
