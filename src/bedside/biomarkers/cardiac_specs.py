@@ -11,9 +11,14 @@ Koch C et al. A meta-analysis of heart rate variability in major depression. Psy
 
 from __future__ import annotations
 
+from functools import partial
+
+from bedside.biomarkers.spec_factory import make_spec
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
 __all__ = ["CARDIAC_IDS", "CARDIAC_SPECS"]
+
+_spec = partial(make_spec, modality=Modality.HEART_RATE)
 
 _TASK_FORCE = (
     "Task Force of the ESC and NASPE. Heart rate variability: standards of measurement, "
@@ -27,29 +32,6 @@ _DEPRESSION_HRV = (
     "Kemp AH et al. Impact of depression and antidepressant treatment on heart rate "
     "variability: a review and meta-analysis. Biol Psychiatry 2010;67(11):1067-1074; " + _TASK_FORCE
 )
-
-
-def _spec(
-    id: str,
-    display: str,
-    unit: str,
-    concern: Concern,
-    valid: tuple[float, float],
-    citation: str,
-    loinc: str | None = None,
-) -> BiomarkerSpec:
-    return BiomarkerSpec(
-        id=id,
-        family="cardiac",
-        modality=Modality.HEART_RATE,
-        unit=unit,
-        display=display,
-        loinc=loinc,
-        concern=concern,
-        valid_min=valid[0],
-        valid_max=valid[1],
-        citation=citation,
-    )
 
 
 CARDIAC_SPECS: tuple[BiomarkerSpec, ...] = (

@@ -6,9 +6,14 @@ daily summaries of several samples.
 
 from __future__ import annotations
 
+from functools import partial
+
+from bedside.biomarkers.spec_factory import make_spec
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
 __all__ = ["CORTISOL_SPECS"]
+
+_spec = partial(make_spec, modality=Modality.CORTISOL)
 
 _PRUESSNER = (
     "Pruessner JC et al. Two formulas for computation of the area under the curve represent "
@@ -24,22 +29,6 @@ _STETLER = (
     "Stetler C, Miller GE. Depression and hypothalamic-pituitary-adrenal activation: a "
     "quantitative summary of four decades of research. Psychosom Med 2011;73(2):114-126"
 )
-
-
-def _spec(
-    id: str, display: str, unit: str, concern: Concern, valid: tuple[float, float], cite: str
-) -> BiomarkerSpec:
-    return BiomarkerSpec(
-        id=id,
-        family="cortisol",
-        modality=Modality.CORTISOL,
-        unit=unit,
-        display=display,
-        concern=concern,
-        valid_min=valid[0],
-        valid_max=valid[1],
-        citation=cite,
-    )
 
 
 CORTISOL_SPECS: tuple[BiomarkerSpec, ...] = (

@@ -17,6 +17,7 @@ range is adverse in itself.
 
 from __future__ import annotations
 
+from bedside.biomarkers.spec_factory import make_spec
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
 __all__ = ["GLUCOSE_IDS", "GLUCOSE_SPECS"]
@@ -45,18 +46,7 @@ def _spec(
     citation: str = _BATTELINO,
     loinc: str | None = None,
 ) -> BiomarkerSpec:
-    return BiomarkerSpec(
-        id=id,
-        family="glucose",
-        modality=Modality.GLUCOSE,
-        unit=unit,
-        display=display,
-        loinc=loinc,
-        concern=concern,
-        valid_min=valid[0],
-        valid_max=valid[1],
-        citation=citation,
-    )
+    return make_spec(id, display, unit, concern, valid, citation, loinc, modality=Modality.GLUCOSE)
 
 
 _PCT = (0.0, 100.0)

@@ -7,9 +7,14 @@ number of places.
 
 from __future__ import annotations
 
+from functools import partial
+
+from bedside.biomarkers.spec_factory import make_spec
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
 __all__ = ["MOBILITY_SPECS"]
+
+_spec = partial(make_spec, modality=Modality.GPS)
 
 _SAEB = (
     "Saeb S et al. Mobile phone sensor correlates of depressive symptom severity in daily-life "
@@ -20,27 +25,6 @@ _FOREST = (
     "Biostatistics 2020;21(2):e98-e112; Forest jasmine summaries (onnela-lab/forest)"
 )
 _BOTH = f"{_SAEB}; {_FOREST}"
-
-
-def _spec(
-    id: str,
-    display: str,
-    unit: str,
-    concern: Concern,
-    valid: tuple[float, float],
-    citation: str,
-) -> BiomarkerSpec:
-    return BiomarkerSpec(
-        id=id,
-        family="mobility",
-        modality=Modality.GPS,
-        unit=unit,
-        display=display,
-        concern=concern,
-        valid_min=valid[0],
-        valid_max=valid[1],
-        citation=citation,
-    )
 
 
 MOBILITY_SPECS: tuple[BiomarkerSpec, ...] = (

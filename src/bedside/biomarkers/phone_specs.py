@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from bedside.biomarkers.spec_factory import make_spec
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
 __all__ = ["PHONE_USE_SPECS", "TYPING_SPECS"]
@@ -25,71 +28,42 @@ _VESEL = (
 )
 
 
-def _spec(
-    id: str,
-    modality: Modality,
-    display: str,
-    unit: str,
-    concern: Concern,
-    valid: tuple[float, float],
-    citation: str,
-) -> BiomarkerSpec:
-    return BiomarkerSpec(
-        id=id,
-        family=id.split(".", 1)[0],
-        modality=modality,
-        unit=unit,
-        display=display,
-        concern=concern,
-        valid_min=valid[0],
-        valid_max=valid[1],
-        citation=citation,
-    )
-
-
-_P = Modality.PHONE_USE
-_T = Modality.TYPING
+_phone = partial(make_spec, modality=Modality.PHONE_USE)
+_typing = partial(make_spec, modality=Modality.TYPING)
 
 PHONE_USE_SPECS: tuple[BiomarkerSpec, ...] = (
-    _spec(
+    _phone(
         "phone_use.screen_on_min",
-        _P,
         "Screen-on time",
         "min",
         Concern.UP,
         (0, 1500),
         f"{_SAEB}; {_WANG}",
     ),
-    _spec("phone_use.unlocks", _P, "Unlocks", "{count}", Concern.BOTH, (0, 5000), _SAEB),
-    _spec(
-        "phone_use.night_use_min", _P, "Night-time phone use", "min", Concern.UP, (0, 420), _WANG
-    ),
+    _phone("phone_use.unlocks", "Unlocks", "{count}", Concern.BOTH, (0, 5000), _SAEB),
+    _phone("phone_use.night_use_min", "Night-time phone use", "min", Concern.UP, (0, 420), _WANG),
 )
 
 TYPING_SPECS: tuple[BiomarkerSpec, ...] = (
-    _spec(
+    _typing(
         "typing.iki_median_ms",
-        _T,
         "Median inter-key interval",
         "ms",
         Concern.UP,
         (0, 10000),
         _ZULUETA,
     ),
-    _spec(
-        "typing.iki_iqr_ms", _T, "Inter-key interval IQR", "ms", Concern.UP, (0, 10000), _ZULUETA
-    ),
-    _spec("typing.speed_cv", _T, "Typing speed variability", "1", Concern.UP, (0, 10), _VESEL),
-    _spec("typing.sessions", _T, "Typing sessions", "{count}", Concern.DOWN, (0, 5000), _VESEL),
-    _spec(
+    _typing("typing.iki_iqr_ms", "Inter-key interval IQR", "ms", Concern.UP, (0, 10000), _ZULUETA),
+    _typing("typing.speed_cv", "Typing speed variability", "1", Concern.UP, (0, 10), _VESEL),
+    _typing("typing.sessions", "Typing sessions", "{count}", Concern.DOWN, (0, 5000), _VESEL),
+    _typing(
         "typing.session_length_s",
-        _T,
         "Mean typing session length",
         "s",
         Concern.BOTH,
         (0, 86400),
         _VESEL,
     ),
-    _spec("typing.backspace_rate", _T, "Backspace rate", "1", Concern.UP, (0, 1), _ZULUETA),
-    _spec("typing.night_share", _T, "Share of typing at night", "1", Concern.UP, (0, 1), _VESEL),
+    _typing("typing.backspace_rate", "Backspace rate", "1", Concern.UP, (0, 1), _ZULUETA),
+    _typing("typing.night_share", "Share of typing at night", "1", Concern.UP, (0, 1), _VESEL),
 )

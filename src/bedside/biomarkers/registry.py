@@ -14,6 +14,7 @@ from bedside.biomarkers.cortisol_specs import CORTISOL_SPECS
 from bedside.biomarkers.glucose_specs import GLUCOSE_SPECS
 from bedside.biomarkers.mobility_specs import MOBILITY_SPECS
 from bedside.biomarkers.phone_specs import PHONE_USE_SPECS, TYPING_SPECS
+from bedside.biomarkers.spec_factory import make_spec
 from bedside.biomarkers.voice_specs import VOICE_SPECS
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
@@ -46,18 +47,7 @@ def _spec(
     loinc: str | None = None,
     modality: Modality = _ACT,
 ) -> BiomarkerSpec:
-    return BiomarkerSpec(
-        id=id,
-        family=id.split(".", 1)[0],
-        modality=modality,
-        unit=unit,
-        display=display,
-        loinc=loinc,
-        concern=concern,
-        valid_min=valid[0],
-        valid_max=valid[1],
-        citation=citation,
-    )
+    return make_spec(id, display, unit, concern, valid, citation, loinc, modality=modality)
 
 
 _SPECS: tuple[BiomarkerSpec, ...] = (

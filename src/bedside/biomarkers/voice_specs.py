@@ -5,9 +5,14 @@ No LOINC codes exist for these acoustic measures; the Bedside code system (the i
 
 from __future__ import annotations
 
+from functools import partial
+
+from bedside.biomarkers.spec_factory import make_spec
 from bedside.domain import BiomarkerSpec, Concern, Modality
 
 __all__ = ["VOICE_SPECS"]
+
+_spec = partial(make_spec, modality=Modality.VOICE)
 
 _CUMMINS = (
     "Cummins N et al. A review of depression and suicide risk assessment using speech "
@@ -28,22 +33,6 @@ _DE_JONG = (
     "automatically. Behav Res Methods 2009;41(2):385-390; direction: Mundt JC et al. Biol "
     "Psychiatry 2012;72(7):580-587"
 )
-
-
-def _spec(
-    id: str, display: str, unit: str, concern: Concern, valid: tuple[float, float], cite: str
-) -> BiomarkerSpec:
-    return BiomarkerSpec(
-        id=id,
-        family="voice",
-        modality=Modality.VOICE,
-        unit=unit,
-        display=display,
-        concern=concern,
-        valid_min=valid[0],
-        valid_max=valid[1],
-        citation=cite,
-    )
 
 
 VOICE_SPECS: tuple[BiomarkerSpec, ...] = (

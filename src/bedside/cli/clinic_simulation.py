@@ -46,7 +46,9 @@ __all__ = [
     "DeliveryLog",
     "PatientRecord",
     "care_team",
+    "day_context",
     "deliver",
+    "end_of_day",
     "naive_alerts",
     "replay_clinic",
     "simulate_devices",
@@ -145,9 +147,35 @@ class DeliveryLog:
     interruptive_by_day: list[dict[str, int]] = field(default_factory=list)
 
 
-def _end_of_day(day: dt.date, zone: str) -> dt.datetime:
+def end_of_day(day: dt.date, zone: str) -> dt.datetime:
+    """The UTC instant at which the clinic evaluates a local day: 23:59 that day, so a crisis
+    answered that day is raised the same local day."""
     local = dt.datetime.combine(day, dt.time(23, 59), tzinfo=ZoneInfo(zone))
     return local.astimezone(dt.UTC)
+
+
+def day_context(
+    patient_id: str,
+    day: dt.date,
+    findings: Mapping[dt.date, Finding],
+    phq9: Sequence[Phq9Response],
+    medications: Sequence[MedicationRecord],
+) -> PatientContext:
+    """What the protocols see of one patient on `day`: that day's finding (if any), the
+    findings of the previous `HISTORY_DAYS` days, and PHQ-9s and medications known by then."""
+    history = tuple(
+        findings[d]
+        for d in (day - dt.timedelta(days=k) for k in range(HISTORY_DAYS, 0, -1))
+        if d in findings
+    )
+    return PatientContext(
+        patient_id=patient_id,
+        date=day,
+        finding=findings.get(day),
+        history=history,
+        phq9=tuple(r for r in phq9 if r.date <= day),
+        medications=tuple(m for m in medications if m.start <= day),
+    )
 
 
 def replay_clinic(
@@ -168,28 +196,15 @@ def replay_clinic(
         escalated: list[Recommendation] = []
         for record in records:
             pid = record.patient_id
-            findings = by_patient[pid]
-            history = tuple(
-                findings[d]
-                for d in (day - dt.timedelta(days=k) for k in range(HISTORY_DAYS, 0, -1))
-                if d in findings
-            )
-            ctx = PatientContext(
-                patient_id=pid,
-                date=day,
-                finding=findings.get(day),
-                history=history,
-                phq9=tuple(r for r in record.phq9 if r.date <= day),
-                medications=tuple(m for m in record.medications if m.start <= day),
-            )
+            ctx = day_context(pid, day, by_patient[pid], record.phq9, record.medications)
             result = engine.evaluate_context(
-                ctx, _end_of_day(day, record.zone), list(known[pid].values())
+                ctx, end_of_day(day, record.zone), list(known[pid].values())
             )
             for rec in result.changed:
                 known[pid][rec.id] = rec
             new.extend(result.new)
             escalated.extend(result.escalated)
-        now = max((_end_of_day(day, r.zone) for r in records), default=_end_of_day(day, "UTC"))
+        now = max((end_of_day(day, r.zone) for r in records), default=end_of_day(day, "UTC"))
         out.append(ClinicDay(day, now, tuple(new), tuple(escalated)))
     return out
 

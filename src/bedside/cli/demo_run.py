@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -34,10 +33,10 @@ from rich.table import Table
 
 from bedside.baseline import DailyTrendMonitor
 from bedside.biomarkers import extract_daily
-from bedside.cli.clinic_simulation import HISTORY_DAYS, care_team
+from bedside.cli.clinic_simulation import care_team, day_context, end_of_day
 from bedside.cli.demo_sealed import deliver_sealed
 from bedside.cli.demo_summary import DemoSummary, summarise
-from bedside.clinical import AlertBudget, PatientContext, RecommendationEngine, triage
+from bedside.clinical import AlertBudget, RecommendationEngine, triage
 from bedside.device import DevicePipeline, DeviceRun
 from bedside.domain import DailyBiomarkerTable, Finding, Recommendation, RecommendationStatus
 from bedside.fhir import (
@@ -108,13 +107,6 @@ def _progress(console: Console) -> Progress:
         console=console,
         transient=False,
     )
-
-
-def _end_of_day(day: dt.date, zone: str) -> dt.datetime:
-    """The UTC instant at which the clinic evaluates a local day: 23:59 that day, so a crisis
-    answered that day is raised the same local day."""
-    local = dt.datetime.combine(day, dt.time(23, 59), tzinfo=ZoneInfo(zone))
-    return local.astimezone(dt.UTC)
 
 
 def _labels_for(
@@ -211,21 +203,9 @@ def run_clinic(
             finding = findings[pid].get(day)
             if finding is not None:
                 store.findings.add(finding)
-            history = tuple(
-                findings[pid][d]
-                for d in (day - dt.timedelta(days=k) for k in range(HISTORY_DAYS, 0, -1))
-                if d in findings[pid]
-            )
-            ctx = PatientContext(
-                patient_id=pid,
-                date=day,
-                finding=finding,
-                history=history,
-                phq9=tuple(r for r in patient.phq9 if r.date <= day),
-                medications=tuple(m for m in patient.medications if m.start <= day),
-            )
+            ctx = day_context(pid, day, findings[pid], patient.phq9, patient.medications)
             known = store.recommendations.list_for_patient(pid)
-            result = engine.evaluate_context(ctx, _end_of_day(day, patient.zone), known)
+            result = engine.evaluate_context(ctx, end_of_day(day, patient.zone), known)
             for rec in result.changed:
                 store.recommendations.upsert(rec)
             raised[pid].extend(day for r in result.new if r.protocol_id in DETECTION_PROTOCOLS)
@@ -235,9 +215,7 @@ def run_clinic(
             if result.recommendations and finding is not None:
                 acted.append((finding, list(result.recommendations)))
         if todays:
-            decided = triage(
-                todays, _end_of_day(day, patients[0].zone), team, budget, actionability
-            )
+            decided = triage(todays, end_of_day(day, patients[0].zone), team, budget, actionability)
             for item in decided.items:
                 deliveries[item.delivery.value] = deliveries.get(item.delivery.value, 0) + 1
             peak = max([peak, *decided.interruptive_count().values()])
@@ -298,8 +276,8 @@ def run_demo(options: DemoOptions) -> DemoResult:
         runs = run_devices(clinic.patients, model, progress)
         store = create_store(f"sqlite:///{db}")
         last_day = clinic_config.start_date + dt.timedelta(days=options.days - 1)
-        clock_end = _end_of_day(last_day, clinic_config.zone)
-        clock_start = _end_of_day(
+        clock_end = end_of_day(last_day, clinic_config.zone)
+        clock_start = end_of_day(
             clinic_config.start_date - dt.timedelta(days=1), clinic_config.zone
         )
         runs = deliver_sealed(runs, store, clock_start, clock_end, progress, console)
