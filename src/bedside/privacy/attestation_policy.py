@@ -6,8 +6,9 @@ only to an attested processor whose measurement is on the allow-list, or -- for 
 hardware without a TEE -- to an unattested one under the explicit ``allow_unattested`` policy,
 which the demo prints and the clinic writes into every audit entry.
 
-Verifying the evidence itself (DCAP quotes, Nitro documents) is not implemented yet; see the
-issue notes. Until then every processor here is ``unattested``.
+The evidence itself is verified offline by `dcap_attestation` (Intel SGX/TDX quotes) and
+`nitro_attestation` (AWS Nitro documents, checked against a processor's report by
+`processor_report.check_processor_report`); each yields the `ProcessorEvidence` checked here.
 """
 
 from __future__ import annotations

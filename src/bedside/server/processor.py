@@ -9,9 +9,11 @@ itself. It reports its attestation status on ``/attestation``; on hardware witho
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -23,12 +25,14 @@ from bedside.privacy import (
     SealedEnvelope,
     decrypt_envelope,
 )
+from bedside.privacy.processor_report import NITRO_FORMAT, encryption_binding
 
 __all__ = [
     "UNATTESTED",
     "Decryptor",
     "HttpDecryptor",
     "LocalDecryptor",
+    "NitroAttestor",
     "processor_app",
 ]
 
@@ -60,14 +64,46 @@ class _Decrypted(BaseModel):
     inner_jws: str
 
 
-def processor_app(identity: Identity, *, attestation: str = UNATTESTED) -> FastAPI:
-    """The processor's HTTP app on its X25519 key (the signing half is dropped here)."""
-    local = LocalDecryptor(identity, attestation=attestation)
+NitroAttestor = Callable[[bytes, bytes], bytes]
+"""(nonce, user_data) -> a fresh Nitro attestation document (in an enclave: the NSM's answer)."""
+
+_MAX_NONCE_HEX = 128
+
+
+def processor_app(
+    identity: Identity,
+    *,
+    attestation: str = UNATTESTED,
+    nitro_attestor: NitroAttestor | None = None,
+) -> FastAPI:
+    """The processor's HTTP app on its X25519 key (the signing half is dropped here).
+
+    With `nitro_attestor` (running inside a Nitro enclave) ``/attestation?nonce=<hex>`` answers
+    ``attested`` with a document over the caller's nonce and the digest of the encryption DID;
+    without it the processor says ``unattested`` and never pretends otherwise.
+    """
+    local = LocalDecryptor(
+        identity, attestation="attested" if nitro_attestor is not None else attestation
+    )
     app = FastAPI(title="Bedside decrypting processor")
+    encryption_did = identity.public.encryption_did
 
     @app.get("/attestation")
-    def get_attestation() -> dict[str, str]:
-        return {"status": local.attestation, "encryption_did": identity.public.encryption_did}
+    def get_attestation(nonce: str = "") -> dict[str, str]:
+        report = {"status": local.attestation, "encryption_did": encryption_did}
+        if nitro_attestor is None or not nonce:
+            # The status alone is a claim; a device asks with its nonce to get evidence.
+            return report
+        if len(nonce) > _MAX_NONCE_HEX:
+            raise HTTPException(422, "nonce must be at most 64 bytes, hex")
+        try:
+            nonce_bytes = bytes.fromhex(nonce)
+        except ValueError as exc:
+            raise HTTPException(422, "nonce must be hex") from exc
+        document = nitro_attestor(nonce_bytes, encryption_binding(encryption_did))
+        report["format"] = NITRO_FORMAT
+        report["document"] = base64.b64encode(document).decode("ascii")
+        return report
 
     @app.post("/decrypt", response_model=None)
     def decrypt(sealed: SealedEnvelope) -> JSONResponse | _Decrypted:
