@@ -89,3 +89,23 @@ def api(
         f"ingest API {identity.did}; processor {processor_url}: {service.decryptor.attestation}"
     )
     uvicorn.run(create_app(store, ingest=service), host="127.0.0.1", port=port, log_level="warning")
+
+
+@clinic_app.command("migrate")
+def migrate(
+    db: Annotated[str, typer.Option(help="SQLAlchemy URL of the clinic database.")],
+) -> None:
+    """Create or upgrade the clinic database's schema to the newest Alembic revision."""
+    from bedside.domain import StoreError
+    from bedside.store import create_store
+
+    try:
+        store = create_store(db)
+    except StoreError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise typer.Exit(code=2) from exc
+    try:
+        assert store.migration is not None
+        typer.echo(store.migration.message)
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ satisfy the `Store` protocol: ``store.findings``, ``store.recommendations`` and 
 """
 
 from bedside.store.memory_store import MemoryStore
+from bedside.store.migrate import MigrationReport, upgrade_database
 from bedside.store.repository import (
     FhirResource,
     FhirResourceRepository,
@@ -23,6 +24,7 @@ __all__ = [
     "FhirResourceRepository",
     "FindingRepository",
     "MemoryStore",
+    "MigrationReport",
     "RecommendationRepository",
     "SqlStore",
     "StatusChange",
@@ -30,5 +32,6 @@ __all__ = [
     "create_store",
     "fhir_patient_id",
     "queue_order",
+    "upgrade_database",
     "utc_text",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bedside.domain import Finding
 from bedside.privacy import ConsentGrant, PriorDelivery, Purpose, Scope
+from bedside.store.migrate import upgrade_database
 from bedside.store.repository import utc_text
 from bedside.store.sqlalchemy_store import FINDINGS
 
@@ -73,9 +74,8 @@ CONSENTS = sa.Table(
 
 
 def create_ingest_tables(engine: Engine) -> None:
-    """Create the ingest tables (and the findings table they write to) if missing."""
-    FINDINGS.metadata.create_all(engine)
-    INGEST_METADATA.create_all(engine)
+    """Bring the database to the newest schema (Alembic), which holds the ingest tables."""
+    upgrade_database(engine)
 
 
 def _parse_utc(text: str) -> dt.datetime:

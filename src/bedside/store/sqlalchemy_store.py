@@ -5,9 +5,9 @@ the few columns needed for lookups and ordering. Times are fixed-width UTC text
 (``YYYY-MM-DDTHH:MM:SS.ffffffZ``), so text order is time order on every backend. Every write runs
 in its own transaction; a failure raises `StoreError` and leaves nothing half-written.
 
-Schema management: `create_store` creates missing tables with ``metadata.create_all``. This is
-a stop-gap until Alembic migrations are added (a later issue); until then a schema change needs a
-fresh database.
+Schema management: `create_store` upgrades the database to the newest Alembic revision
+(`bedside.store.migrate`); a change to these tables needs a new revision under
+``store/migrations/versions``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from bedside.domain import Finding, Recommendation, RecommendationStatus, StoreError
+from bedside.store.migrate import MigrationReport, upgrade_database
 from bedside.store.repository import (
     FhirResource,
     StatusChange,
@@ -336,6 +337,8 @@ class SqlStore:
         self.findings = SqlFindingRepository(engine)
         self.recommendations = SqlRecommendationRepository(engine)
         self.fhir = SqlFhirResourceRepository(engine, clock)
+        self.migration: MigrationReport | None = None
+        """What `create_store` did to the schema (None when the engine was passed in)."""
 
     def close(self) -> None:
         """Dispose of the engine's connection pool."""
@@ -362,8 +365,9 @@ def create_store(
 
     Notes
     -----
-    SQLite connections get ``foreign_keys=ON`` and ``journal_mode=WAL``. Tables are created with
-    ``create_all`` (no migrations yet: Alembic comes in a later issue).
+    SQLite connections get ``foreign_keys=ON`` and ``journal_mode=WAL``. The schema is created or
+    upgraded by the Alembic migrations (`upgrade_database`); a database made before Alembic is
+    adopted (see `bedside.store.migrate`). ``store.migration`` tells what was done.
     """
     try:
         parsed = sa.engine.make_url(url)
@@ -379,7 +383,13 @@ def create_store(
         engine = sa.create_engine(parsed, **kwargs)
         if is_sqlite:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
-        METADATA.create_all(engine)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not open the store at {url!r}: {exc}") from exc
-    return SqlStore(engine, clock=clock)
+    try:
+        report = upgrade_database(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    store = SqlStore(engine, clock=clock)
+    store.migration = report
+    return store
