@@ -143,6 +143,17 @@ def test_finding_redelivery_replaces_same_day_and_device(store: Store) -> None:
     ]
 
 
+def test_latest_finding_is_the_last_listed(store: Store) -> None:
+    assert store.findings.latest_for_patient("p1") is None
+    for day, device in ((5, "dev-1"), (9, "dev-1"), (2, "dev-1"), (9, "dev-2")):
+        store.findings.add(make_finding("p1", day, device=device))
+    store.findings.add(make_finding("p2", 12))
+    latest = store.findings.latest_for_patient("p1")
+    assert latest is not None
+    assert latest == store.findings.list_for_patient("p1")[-1]
+    assert (latest.date.day, latest.device_id) == (9, "dev-2")
+
+
 # -- recommendations ------------------------------------------------------------------------------
 
 
@@ -293,6 +304,27 @@ def test_fhir_put_rejects_resources_without_type_or_id(
 ) -> None:
     with pytest.raises(StoreError):
         store.fhir.put(bad)
+
+
+def test_fhir_put_many_versions_like_successive_puts(store: Store) -> None:
+    store.fhir.put(observation("o1", "p1", 1.0))
+    stored = store.fhir.put_many(
+        [observation("o1", "p1", 2.0), observation("o2", "p2"), observation("o1", "p1", 3.0)]
+    )
+    assert [(r["id"], r["meta"]["versionId"]) for r in stored] == [
+        ("o1", "2"),
+        ("o2", "1"),
+        ("o1", "3"),
+    ]
+    assert store.fhir.get("Observation", "o1") == stored[2]
+    assert store.fhir.get("Observation", "o2") == stored[1]
+    assert store.fhir.put_many([]) == []
+
+
+def test_fhir_put_many_writes_nothing_when_one_resource_is_bad(store: Store) -> None:
+    with pytest.raises(StoreError):
+        store.fhir.put_many([observation("o1", "p1"), {"resourceType": "Observation"}])
+    assert store.fhir.get("Observation", "o1") is None
 
 
 # -- SQLite specifics -----------------------------------------------------------------------------

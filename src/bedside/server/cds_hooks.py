@@ -49,6 +49,7 @@ from bedside.server.cds_prefetch import (
     PrefetchUnavailableError,
     resolve_ehr_context,
 )
+from bedside.server.group_commit import GroupCommitWriter
 from bedside.store import Store
 
 __all__ = [
@@ -233,6 +234,7 @@ def cds_hooks_router(
     """
     router = APIRouter(tags=["cds-hooks"])
     cards_seen = _CardMemory()
+    audit_log = GroupCommitWriter(store.fhir)
     http = ehr_http or httpx.Client(timeout=10.0)
 
     def audit(
@@ -255,13 +257,13 @@ def cds_hooks_router(
             outcome_desc=why,
             query=url,
         )
-        store.fhir.put(event)
+        audit_log.put(event)
 
-    def authenticate(request: Request, url: str) -> str | JSONResponse:
+    def authenticate(authorization: str | None, url: str) -> str | JSONResponse:
         if verifier is None:
             return "unauthenticated"
         try:
-            caller = verifier.verify(request.headers.get("authorization"), url)
+            caller = verifier.verify(authorization, url)
         except AuthError as exc:
             audit("operation", exc.issuer or "unknown", "minor-failure", url, why=exc.reason)
             return _error(exc.status, "unauthorized", exc.reason)
@@ -291,20 +293,19 @@ def cds_hooks_router(
             )
             cards_seen.remember(card["uuid"], rec.id, req.context.user_id)
             cards.append(card)
-        findings = store.findings.list_for_patient(pid)
-        if findings and findings[-1].trends:
-            latest = findings[-1]
-            if (now.date() - latest.date).days <= RECENT_TREND_DAYS:
-                cards.append(
-                    trends_summary_card(
-                        pid,
-                        latest.trends,
-                        latest.date,
-                        base_url=base_url,
-                        hook_instance=req.hook_instance,
-                        context=context,
-                    )
+        latest = store.findings.latest_for_patient(pid)
+        recent = latest is not None and (now.date() - latest.date).days <= RECENT_TREND_DAYS
+        if latest is not None and recent and latest.trends:
+            cards.append(
+                trends_summary_card(
+                    pid,
+                    latest.trends,
+                    latest.date,
+                    base_url=base_url,
+                    hook_instance=req.hook_instance,
+                    context=context,
                 )
+            )
         audit("operation", caller, "success", url, pid, tuple(task_ref(r.id) for r in recs))
         return {"cards": cards}
 
@@ -343,10 +344,10 @@ def cds_hooks_router(
             for r in store.recommendations.list_for_patient(pid)
             if r.status == RecommendationStatus.OPEN and r.expires > now
         ]
-        findings = store.findings.list_for_patient(pid)
+        latest = store.findings.latest_for_patient(pid)
         trends = []
-        if findings and (now.date() - findings[-1].date).days <= RECENT_TREND_DAYS:
-            trends = findings[-1].trends
+        if latest is not None and (now.date() - latest.date).days <= RECENT_TREND_DAYS:
+            trends = latest.trends
         cards = [
             order_select_card(
                 pid,
@@ -446,26 +447,40 @@ def cds_hooks_router(
             audit("update", caller, "minor-failure", url, why=f"unknown card(s) {unknown}")
         return {"recorded": recorded, "unknown": unknown}
 
+    def authenticated(
+        action: Callable[[str, bytes, str, str], dict[str, Any] | JSONResponse],
+        service_id: str,
+        authorization: str | None,
+        raw: bytes,
+        url: str,
+    ) -> JSONResponse:
+        caller = authenticate(authorization, url)
+        if isinstance(caller, JSONResponse):
+            return caller
+        result = action(service_id, raw, caller, url)
+        return result if isinstance(result, JSONResponse) else JSONResponse(result)
+
+    # One worker-thread hop per call (verification, store reads and the audit write together),
+    # and the answer serialised once by JSONResponse: FastAPI's jsonable_encoder walk of the
+    # card dicts cost more than the card building itself.
     @router.post("/cds-services/{service_id}", response_model=None)
-    async def service(service_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    async def service(service_id: str, request: Request) -> JSONResponse:
         if service_id not in _HOOKS:
             return _error(404, "not_found", f"no CDS service {service_id!r}")
         url = f"{base_url}/cds-services/{service_id}"
-        caller = await run_in_threadpool(authenticate, request, url)
-        if isinstance(caller, JSONResponse):
-            return caller
         raw = await request.body()
-        return await run_in_threadpool(handle, service_id, raw, caller, url)
+        return await run_in_threadpool(
+            authenticated, handle, service_id, request.headers.get("authorization"), raw, url
+        )
 
     @router.post("/cds-services/{service_id}/feedback", response_model=None)
-    async def service_feedback(service_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    async def service_feedback(service_id: str, request: Request) -> JSONResponse:
         if service_id not in _HOOKS:
             return _error(404, "not_found", f"no CDS service {service_id!r}")
         url = f"{base_url}/cds-services/{service_id}/feedback"
-        caller = await run_in_threadpool(authenticate, request, url)
-        if isinstance(caller, JSONResponse):
-            return caller
         raw = await request.body()
-        return await run_in_threadpool(feedback, service_id, raw, caller, url)
+        return await run_in_threadpool(
+            authenticated, feedback, service_id, request.headers.get("authorization"), raw, url
+        )
 
     return router

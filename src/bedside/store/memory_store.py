@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bedside.domain import Finding, Recommendation, RecommendationStatus, StoreError
@@ -50,6 +50,12 @@ class MemoryFindingRepository:
         with self._lock:
             rows = sorted((k, v) for k, v in self._rows.items() if k[0] == patient_id)
         return [Finding.model_validate_json(body) for _, body in rows]
+
+    def latest_for_patient(self, patient_id: str) -> Finding | None:
+        with self._lock:
+            keys = [k for k in self._rows if k[0] == patient_id]
+            body = self._rows[max(keys)] if keys else None
+        return None if body is None else Finding.model_validate_json(body)
 
 
 class MemoryRecommendationRepository:
@@ -130,18 +136,24 @@ class MemoryFhirResourceRepository:
         self._rows: dict[tuple[str, str], tuple[str | None, str]] = {}
 
     def put(self, resource: Mapping[str, Any]) -> FhirResource:
-        rtype, rid = check_fhir_resource(resource)
-        stored: FhirResource = json.loads(json.dumps(dict(resource)))
+        return self.put_many([resource])[0]
+
+    def put_many(self, resources: Sequence[Mapping[str, Any]]) -> list[FhirResource]:
+        keys = [check_fhir_resource(r) for r in resources]
+        stored: list[FhirResource] = [json.loads(json.dumps(dict(r))) for r in resources]
         with self._lock:
-            previous = self._rows.get((rtype, rid))
-            version = (
-                1 if previous is None else int(json.loads(previous[1])["meta"]["versionId"]) + 1
-            )
-            meta = dict(stored.get("meta") or {})
-            meta["versionId"] = str(version)
-            meta["lastUpdated"] = utc_text(self._clock())
-            stored["meta"] = meta
-            self._rows[(rtype, rid)] = (fhir_patient_id(stored), json.dumps(stored))
+            last_updated = utc_text(self._clock())
+            for key, body in zip(keys, stored, strict=True):
+                previous = self._rows.get(key)
+                version = (
+                    1 if previous is None else int(json.loads(previous[1])["meta"]["versionId"]) + 1
+                )
+                body["meta"] = {
+                    **(body.get("meta") or {}),
+                    "versionId": str(version),
+                    "lastUpdated": last_updated,
+                }
+                self._rows[key] = (fhir_patient_id(body), json.dumps(body))
         return stored
 
     def get(self, resource_type: str, resource_id: str) -> FhirResource | None:

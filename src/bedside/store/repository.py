@@ -13,7 +13,7 @@ Three small ports, one per kind of record the clinic keeps:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -86,6 +86,10 @@ class FindingRepository(Protocol):
         """All findings of a patient, oldest date first (then by device id)."""
         ...
 
+    def latest_for_patient(self, patient_id: str) -> Finding | None:
+        """The patient's finding of the latest date (the last of `list_for_patient`), or None."""
+        ...
+
 
 @runtime_checkable
 class RecommendationRepository(Protocol):
@@ -146,6 +150,15 @@ class FhirResourceRepository(Protocol):
         ``meta.versionId`` is ``"1"`` on creation and increases by one on every put;
         ``meta.lastUpdated`` is the write time (FHIR instant, UTC). Raises `StoreError` when
         `resource` has no string ``resourceType`` or ``id``.
+        """
+        ...
+
+    def put_many(self, resources: Sequence[Mapping[str, Any]]) -> list[FhirResource]:
+        """`put` each resource, all in one transaction: every one is stored or none is.
+
+        Later entries with the same (resourceType, id) as earlier ones get the next version.
+        Raises `StoreError`, before writing anything, when any resource lacks ``resourceType``
+        or ``id``.
         """
         ...
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -95,6 +95,29 @@ FHIR_RESOURCES = sa.Table(
 )
 
 
+# Hot-path statements are built once with bind parameters: building and cache-keying a select
+# per call cost more CPU (about 0.2 ms) than SQLite running it, on every CDS Hooks call.
+_LATEST_FINDING = (
+    sa.select(FINDINGS.c.body)
+    .where(FINDINGS.c.patient_id == sa.bindparam("patient_id"))
+    .order_by(FINDINGS.c.date.desc(), FINDINGS.c.device_id.desc())
+    .limit(1)
+)
+_PATIENT_FINDINGS = (
+    sa.select(FINDINGS.c.body)
+    .where(FINDINGS.c.patient_id == sa.bindparam("patient_id"))
+    .order_by(FINDINGS.c.date, FINDINGS.c.device_id)
+)
+_PATIENT_RECOMMENDATIONS = (
+    sa.select(RECOMMENDATIONS.c.body)
+    .where(RECOMMENDATIONS.c.patient_id == sa.bindparam("patient_id"))
+    .order_by(RECOMMENDATIONS.c.priority_rank, RECOMMENDATIONS.c.due, RECOMMENDATIONS.c.id)
+)
+_FHIR_VERSIONS = sa.select(
+    FHIR_RESOURCES.c.resource_type, FHIR_RESOURCES.c.resource_id, FHIR_RESOURCES.c.version_id
+).where(FHIR_RESOURCES.c.resource_id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -127,14 +150,14 @@ class SqlFindingRepository:
             conn.execute(FINDINGS.insert().values(**key, body=finding.model_dump_json()))
 
     def list_for_patient(self, patient_id: str) -> list[Finding]:
-        query = (
-            sa.select(FINDINGS.c.body)
-            .where(FINDINGS.c.patient_id == patient_id)
-            .order_by(FINDINGS.c.date, FINDINGS.c.device_id)
-        )
         with _transaction(self._engine, f"reading findings of {patient_id!r}") as conn:
-            bodies = list(conn.execute(query).scalars())
+            bodies = list(conn.execute(_PATIENT_FINDINGS, {"patient_id": patient_id}).scalars())
         return [Finding.model_validate_json(b) for b in bodies]
+
+    def latest_for_patient(self, patient_id: str) -> Finding | None:
+        with _transaction(self._engine, f"reading the latest finding of {patient_id!r}") as conn:
+            body = conn.execute(_LATEST_FINDING, {"patient_id": patient_id}).scalar_one_or_none()
+        return None if body is None else Finding.model_validate_json(body)
 
 
 class SqlRecommendationRepository:
@@ -190,10 +213,11 @@ class SqlRecommendationRepository:
         return self._select(condition, "listing open recommendations")
 
     def list_for_patient(self, patient_id: str) -> list[Recommendation]:
-        return self._select(
-            RECOMMENDATIONS.c.patient_id == patient_id,
-            f"listing recommendations of {patient_id!r}",
-        )
+        what = f"listing recommendations of {patient_id!r}"
+        with _transaction(self._engine, what) as conn:
+            rows = conn.execute(_PATIENT_RECOMMENDATIONS, {"patient_id": patient_id})
+            bodies = list(rows.scalars())
+        return [Recommendation.model_validate_json(b) for b in bodies]
 
     def set_status(
         self,
@@ -260,30 +284,55 @@ class SqlFhirResourceRepository:
         self._clock = clock
 
     def put(self, resource: Mapping[str, Any]) -> FhirResource:
-        rtype, rid = check_fhir_resource(resource)
-        stored: FhirResource = json.loads(json.dumps(dict(resource)))
-        key = sa.and_(FHIR_RESOURCES.c.resource_type == rtype, FHIR_RESOURCES.c.resource_id == rid)
-        with _transaction(self._engine, f"storing {rtype}/{rid}") as conn:
-            previous = conn.execute(
-                sa.select(FHIR_RESOURCES.c.version_id).where(key)
-            ).scalar_one_or_none()
-            version = 1 if previous is None else int(previous) + 1
-            meta = dict(stored.get("meta") or {})
-            meta["versionId"] = str(version)
-            meta["lastUpdated"] = utc_text(self._clock())
-            stored["meta"] = meta
-            row = {
-                "patient_id": fhir_patient_id(stored),
-                "version_id": version,
-                "last_updated": meta["lastUpdated"],
-                "body": json.dumps(stored),
+        return self.put_many([resource])[0]
+
+    def put_many(self, resources: Sequence[Mapping[str, Any]]) -> list[FhirResource]:
+        keys = [check_fhir_resource(r) for r in resources]
+        if not keys:
+            return []
+        stored: list[FhirResource] = [json.loads(json.dumps(dict(r))) for r in resources]
+        what = f"storing {len(keys)} FHIR resource(s) from {keys[0][0]}/{keys[0][1]}"
+        with _transaction(self._engine, what) as conn:
+            # one lookup for the batch: a batch is mostly new AuditEvents (group commit)
+            wanted = set(keys)
+            ids = sorted({i for _, i in wanted})
+            known = {
+                (t, i): int(v)
+                for t, i, v in conn.execute(_FHIR_VERSIONS, {"ids": ids})
+                if (t, i) in wanted
             }
-            if previous is None:
-                conn.execute(
-                    FHIR_RESOURCES.insert().values(resource_type=rtype, resource_id=rid, **row)
-                )
-            else:
-                conn.execute(FHIR_RESOURCES.update().where(key).values(**row))
+            last_updated = utc_text(self._clock())
+            inserts: dict[tuple[str, str], dict[str, Any]] = {}
+            for key, body in zip(keys, stored, strict=True):
+                previous = known.get(key)
+                version = 1 if previous is None else previous + 1
+                known[key] = version
+                body["meta"] = {
+                    **(body.get("meta") or {}),
+                    "versionId": str(version),
+                    "lastUpdated": last_updated,
+                }
+                row = {
+                    "resource_type": key[0],
+                    "resource_id": key[1],
+                    "patient_id": fhir_patient_id(body),
+                    "version_id": version,
+                    "last_updated": last_updated,
+                    "body": json.dumps(body),
+                }
+                if previous is None or key in inserts:
+                    inserts[key] = row
+                else:
+                    conn.execute(
+                        FHIR_RESOURCES.update()
+                        .where(
+                            FHIR_RESOURCES.c.resource_type == key[0],
+                            FHIR_RESOURCES.c.resource_id == key[1],
+                        )
+                        .values(row)
+                    )
+            if inserts:
+                conn.execute(FHIR_RESOURCES.insert(), list(inserts.values()))
         return stored
 
     def get(self, resource_type: str, resource_id: str) -> FhirResource | None:
