@@ -86,7 +86,11 @@ def test_shifting_by_whole_days_shifts_rows_only(shift_days: int, seed: int) -> 
     a = extract_daily(frame_from(start, week_signal(9, seed)))
     b = extract_daily(frame_from(start + shift_days * 86_400, week_signal(9, seed)))
     assert (b.dates - a.dates == np.timedelta64(shift_days, "D")).all()
-    assert_tables_equal(dict(a.values), dict(b.values))
+    a_values, b_values = dict(a.values), dict(b.values)
+    if shift_days % 7:
+        # Social jetlag compares free days (weekends) with workdays: only whole weeks keep them.
+        del a_values["sleep.social_jetlag_min"], b_values["sleep.social_jetlag_min"]
+    assert_tables_equal(a_values, b_values)
     np.testing.assert_array_equal(a.coverage[Modality.ACTIGRAPHY], b.coverage[Modality.ACTIGRAPHY])
 
 

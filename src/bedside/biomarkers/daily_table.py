@@ -8,10 +8,13 @@ import numpy as np
 import numpy.typing as npt
 
 from bedside.biomarkers.activity import DEFAULT_MIN_COVERAGE, daily_activity
+from bedside.biomarkers.activity_bouts import daily_activity_bouts, sleep_period_mask
 from bedside.biomarkers.circadian import DEFAULT_THRESHOLD, rolling_nonparametric
+from bedside.biomarkers.cosinor import rolling_cosinor
 from bedside.biomarkers.epochs import daily_coverage, minute_grid
 from bedside.biomarkers.registry import REGISTRY
-from bedside.biomarkers.sleep import main_sleep_periods
+from bedside.biomarkers.sleep import cole_kripke, main_sleep_periods
+from bedside.biomarkers.sleep_regularity import sleep_regularity_index, social_jetlag
 from bedside.domain import (
     ConfigurationError,
     DailyBiomarkerTable,
@@ -64,10 +67,12 @@ def extract_daily(
         Minute-level activity counts (``epoch_s == 60``) with the patient's IANA zone.
     min_coverage : float
         Minimum share of valid minutes, in [0, 1]: of the local day for ``activity.*``, of the
-        night window (18:00-12:00) for ``sleep.*`` and of the circadian window for
-        ``circadian.*``; below it the values are NaN (coverage still reported).
+        night window (18:00-12:00) for ``sleep.*``, of the rolling week's 24-h minute pairs for
+        ``sleep.sri`` and of the circadian window for ``circadian.*``; below it the values are
+        NaN (coverage still reported).
     circadian_window_days : int
-        Days (ending on the row's date) over which the ``circadian.*`` measures are computed.
+        Days (ending on the row's date) over which the ``circadian.*`` measures, the Sleep
+        Regularity Index and social jetlag are computed.
     binarize_threshold : float
         Counts/min above which a minute is active for the circadian measures (pyActigraphy: 4).
 
@@ -87,9 +92,21 @@ def extract_daily(
     if circadian_window_days < 1:
         raise ConfigurationError("circadian_window_days must be at least 1")
     grid = minute_grid(frame)
+    asleep = cole_kripke(grid.counts)
     columns: dict[str, FloatArray] = {}
     columns.update(daily_activity(grid, min_coverage=min_coverage))
-    columns.update(main_sleep_periods(grid, min_coverage=min_coverage))
+    columns.update(main_sleep_periods(grid, min_coverage=min_coverage, sleep=asleep))
+    in_sleep = sleep_period_mask(grid, columns["sleep.onset_min"], columns["sleep.offset_min"])
+    columns.update(daily_activity_bouts(grid, in_sleep, min_coverage=min_coverage))
+    columns["sleep.sri"] = sleep_regularity_index(
+        grid, asleep, window_days=circadian_window_days, min_coverage=min_coverage
+    )
+    columns["sleep.social_jetlag_min"] = social_jetlag(
+        columns["sleep.midpoint_min"], grid.dates, window_days=circadian_window_days
+    )
+    columns.update(
+        rolling_cosinor(grid, window_days=circadian_window_days, min_coverage=min_coverage)
+    )
     columns.update(
         rolling_nonparametric(
             grid,

@@ -23,6 +23,7 @@ __all__ = [
     "MinuteGrid",
     "daily_coverage",
     "day_lengths_min",
+    "local_days",
     "local_midnight_utc",
     "minute_grid",
 ]
@@ -94,6 +95,13 @@ def _utc_offsets(utc_s: IntArray, zone: str) -> IntArray:
     wall = utc_dt.dt.convert_time_zone(zone).dt.replace_time_zone(None)
     wall_s = wall.dt.epoch(time_unit="s").to_numpy().astype(np.int64)
     return wall_s - utc_s
+
+
+def local_days(utc_s: IntArray, zone: str) -> IntArray:
+    """Local calendar day (days since 1970-01-01) of each UTC instant (seconds) in `zone`."""
+    utc_s = np.asarray(utc_s, dtype=np.int64)
+    days: IntArray = np.floor_divide(utc_s + _utc_offsets(utc_s, zone), _SECONDS_PER_DAY)
+    return days
 
 
 def local_midnight_utc(days: IntArray, zone: str) -> IntArray:

@@ -14,6 +14,7 @@ from bedside.biomarkers.cortisol_specs import CORTISOL_SPECS
 from bedside.biomarkers.glucose_specs import GLUCOSE_SPECS
 from bedside.biomarkers.mobility_specs import MOBILITY_SPECS
 from bedside.biomarkers.phone_specs import PHONE_USE_SPECS, TYPING_SPECS
+from bedside.biomarkers.registry_rhythm import RHYTHM_SPECS
 from bedside.biomarkers.spec_factory import make_spec
 from bedside.biomarkers.voice_specs import VOICE_SPECS
 from bedside.domain import BiomarkerSpec, Concern, Modality
@@ -144,6 +145,7 @@ REGISTRY: dict[str, BiomarkerSpec] = {
         *TYPING_SPECS,
         *CARDIAC_SPECS,
         *GLUCOSE_SPECS,
+        *RHYTHM_SPECS,
     )
 }
 

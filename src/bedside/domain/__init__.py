@@ -33,10 +33,11 @@ from bedside.domain.risk import Contribution, RiskEstimate
 from bedside.domain.rr_intervals import RRIntervalFrame
 from bedside.domain.samples import SampleFrame
 from bedside.domain.screen_events import ScreenEvent, ScreenEventFrame
-from bedside.domain.sleep_episodes import SleepEpisodeFrame, SleepState
+from bedside.domain.sleep_episodes import ASLEEP_STATES, SleepEpisodeFrame, SleepState
 from bedside.domain.trend import TrendDirection, TrendFinding
 
 __all__ = [
+    "ASLEEP_STATES",
     "ActivityBoutFrame",
     "BaselineSummary",
     "BedsideError",

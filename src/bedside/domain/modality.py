@@ -11,6 +11,8 @@ class Modality(StrEnum):
     """A source of raw data on the patient's device."""
 
     ACTIGRAPHY = "actigraphy"
+    STEPS = "steps"
+    SLEEP_RECORDS = "sleep_records"
     HEART_RATE = "heart_rate"
     GPS = "gps"
     PHONE_USE = "phone_use"

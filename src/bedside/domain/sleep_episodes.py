@@ -1,4 +1,11 @@
-"""Sleep episodes from wearables and phones (Apple Health sleep analysis, Open mHealth)."""
+"""Sleep episodes from wearables and phones (Apple Health sleep analysis, Open mHealth
+``sleep-episode`` / ``total-sleep-time``, synthetic sleep records): intervals labelled in bed,
+asleep (with the stage where the source knows it) or awake.
+
+One frame serves both the importers (which keep every stage the source states, and the
+source's own minutes asleep) and the sleep-record biomarkers (which reduce the states to in
+bed / asleep / awake with :data:`ASLEEP_STATES`).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +19,16 @@ import numpy.typing as npt
 from bedside.domain.errors import InputFormatError
 from bedside.domain.ids import PatientId
 
-__all__ = ["SleepEpisodeFrame", "SleepState"]
+__all__ = ["ASLEEP_STATES", "SleepEpisodeFrame", "SleepState"]
 
 
 class SleepState(IntEnum):
-    """What an episode records (codes stored in :attr:`SleepEpisodeFrame.state`)."""
+    """What an interval of a sleep record says (codes stored in :attr:`SleepEpisodeFrame.state`).
+
+    ``IN_BED`` intervals may overlap the asleep and ``AWAKE`` intervals they contain. Apple's
+    core, deep and REM stages keep their own codes; biomarkers that only need "asleep" treat
+    every code in :data:`ASLEEP_STATES` alike.
+    """
 
     IN_BED = 0
     ASLEEP = 1
@@ -26,23 +38,34 @@ class SleepState(IntEnum):
     ASLEEP_REM = 5
 
 
+ASLEEP_STATES: tuple[SleepState, ...] = (
+    SleepState.ASLEEP,
+    SleepState.ASLEEP_CORE,
+    SleepState.ASLEEP_DEEP,
+    SleepState.ASLEEP_REM,
+)
+"""The states that count as asleep (any stage)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SleepEpisodeFrame:
-    """Sleep episodes of one patient, sorted by start.
+    """One patient's sleep-record intervals, sorted by start.
 
     Attributes
     ----------
     patient_id : PatientId
     zone : str
-        The patient's IANA zone.
+        The patient's IANA time zone; sleep belongs to the local day the patient wakes up.
     start_utc, end_utc : ndarray of int64, shape (n,)
-        UTC seconds; ``start_utc <= end_utc``.
+        Interval limits, UTC seconds since the Unix epoch; ``start_utc <= end_utc``; starts
+        non-decreasing (intervals of different states may overlap).
     state : ndarray of int8, shape (n,)
-        :class:`SleepState` codes.
+        :class:`SleepState` code of each interval.
     asleep_min : ndarray of float64, shape (n,)
-        Minutes asleep within the episode when the source states it (Open mHealth
+        Minutes asleep within the interval when the source states it (Open mHealth
         ``total-sleep-time``), NaN otherwise.
     source : str
+        Where the records came from (file name, app), for error messages and provenance.
     """
 
     patient_id: PatientId
@@ -62,15 +85,28 @@ class SleepEpisodeFrame:
         if self.start_utc.ndim != 1 or any(
             a.shape != n for a in (self.end_utc, self.state, self.asleep_min)
         ):
-            raise InputFormatError(self.source, "sleep episode columns differ in length")
-        if bool(np.any(self.end_utc < self.start_utc)):
-            i = int(np.flatnonzero(self.end_utc < self.start_utc)[0])
-            raise InputFormatError(self.source, f"sleep episode {i} ends before it starts")
+            raise InputFormatError(
+                self.source, "start, end, state and asleep_min columns differ in length"
+            )
+        bad = np.flatnonzero(self.end_utc < self.start_utc)
+        if bad.size:
+            raise InputFormatError(
+                self.source, f"sleep episode {int(bad[0])} ends before it starts", field="end_utc"
+            )
         if self.start_utc.size > 1 and not bool(np.all(np.diff(self.start_utc) >= 0)):
             raise InputFormatError(self.source, "sleep episodes are not sorted by start")
-        valid = {int(s) for s in SleepState}
-        if not set(np.unique(self.state).tolist()) <= valid:
-            raise InputFormatError(self.source, "unknown sleep state code")
+        known = np.isin(self.state, [s.value for s in SleepState])
+        if not bool(known.all()):
+            i = int(np.flatnonzero(~known)[0])
+            raise InputFormatError(
+                self.source,
+                f"sleep episode {i} has unknown state code {int(self.state[i])}",
+                field="state",
+            )
 
     def __len__(self) -> int:
         return int(self.start_utc.size)
+
+    def asleep(self) -> npt.NDArray[np.bool_]:
+        """Which intervals are asleep in any stage (:data:`ASLEEP_STATES`)."""
+        return np.isin(self.state, [s.value for s in ASLEEP_STATES])

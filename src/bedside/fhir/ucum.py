@@ -17,6 +17,7 @@ EMITTED_UNITS: frozenset[str] = frozenset(
     | {"Hz", "{semitone}", "dB", "{syllable}/s", "s"}
     | {"km", "ms"}
     | {"/min", "mg/dL"}
+    | {"{steps}/d"}
 )
 """Every UCUM unit code Bedside writes into a Quantity."""
 
