@@ -27,7 +27,14 @@ CLOCK_IDS = {
 WRAPPING = {"circadian.l5_onset_min", "circadian.m10_onset_min", "circadian.cosinor_acrophase_min"}
 # IV sums squared differences of successive hours inside a window that starts at local
 # midnight: rotating the day changes which one hourly difference falls outside the window.
-EDGE_DEPENDENT = {"circadian.intradaily_variability"}
+# Active and sedentary minutes exclude sleep scored on each day's minutes alone (causality), so
+# the scoring at midnight moves with the data. They are checked for shifts by whole days.
+EDGE_DEPENDENT = {
+    "circadian.intradaily_variability",
+    "activity.active_min",
+    "activity.sedentary_min",
+    "activity.sedentary_bout_max_min",
+}
 DAYS = 16
 
 

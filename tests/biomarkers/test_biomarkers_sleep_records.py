@@ -76,9 +76,10 @@ def test_latency_is_null_without_in_bed_time_and_missing_nights_are_null() -> No
 def test_a_week_of_identical_nights_is_perfectly_regular() -> None:
     table = extract_sleep_records_daily(records([r for d in range(1, 11) for r in night(d)]))
     sri = table.values["sleep.sri"]
-    # Jan 1 has no recorded night: the week ending Jan 7 keeps 5 of 6 paired days (>= 80 %).
-    assert np.isnan(sri[:6]).all()
-    np.testing.assert_allclose(sri[6:], 100.0)
+    # Jan 1 has no recorded night: pairs ending from noon Jan 1 to noon Jan 7 keep only the
+    # 4.5 of 6 days whose earlier minute lies on Jan 2 or later (< 80 %).
+    assert np.isnan(sri[:7]).all()
+    np.testing.assert_allclose(sri[7:], 100.0)
     # 2024-01-01 is a Monday; nights are identical, so workday and free-day midpoints agree.
     np.testing.assert_allclose(table.values["sleep.social_jetlag_min"][7:-1], 0.0)
 

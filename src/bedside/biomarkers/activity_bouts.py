@@ -1,8 +1,12 @@
 """Active minutes, sedentary time and the longest sedentary bout of each local day.
 
-Minutes inside a main sleep period (see :mod:`bedside.biomarkers.sleep`) are neither sedentary
-nor active: sedentary behaviour is low movement while awake (Tremblay MS et al. Sedentary Behavior
-Research Network (SBRN) - Terminology Consensus Project. Int J Behav Nutr Phys Act 2017;14:75).
+Sleep is neither sedentary nor active: sedentary behaviour is low movement while awake (Tremblay
+MS et al. Sedentary Behavior Research Network (SBRN) - Terminology Consensus Project. Int J Behav
+Nutr Phys Act 2017;14:75). Excluded as sleep: the part of the main sleep period ending on the day
+that lies within the day (see :mod:`bedside.biomarkers.sleep`), and minutes that Cole-Kripke
+scores asleep when run on the day's minutes alone (:func:`day_scored_sleep`). The evening's
+sleep cannot be told from its main sleep period, which is only known the next morning; scoring
+the day on its own keeps each day's values final at its end (the device's causality contract).
 
 Default cut-points are the ActiGraph hip counts of Matthews CE et al. (Amount of time spent in
 sedentary behaviors in the United States, 2003-2004. Am J Epidemiol 2008;167(7):875-881:
@@ -19,12 +23,14 @@ import numpy as np
 import numpy.typing as npt
 
 from bedside.biomarkers.epochs import MinuteGrid, daily_coverage, local_midnight_utc
+from bedside.biomarkers.sleep import cole_kripke
 
 __all__ = [
     "ACTIVE_MIN_COUNTS",
     "ACTIVITY_BOUT_IDS",
     "SEDENTARY_MAX_COUNTS",
     "daily_activity_bouts",
+    "day_scored_sleep",
     "sleep_period_mask",
 ]
 
@@ -44,7 +50,8 @@ ACTIVITY_BOUT_IDS = (
 
 
 def sleep_period_mask(grid: MinuteGrid, onset_min: FloatArray, offset_min: FloatArray) -> BoolArray:
-    """Grid minutes inside the main sleep period of some day.
+    """Grid minutes inside the main sleep period of their own local day (the part of a period
+    before the midnight starting its wake day is left out).
 
     Parameters
     ----------
@@ -65,10 +72,25 @@ def sleep_period_mask(grid: MinuteGrid, onset_min: FloatArray, offset_min: Float
     )
     base = (mid - grid.start_utc) // 60
     for d in np.flatnonzero(np.isfinite(onset_min) & np.isfinite(offset_min)).tolist():
-        lo = max(int(base[d] + onset_min[d]), 0)
+        lo = max(int(base[d] + max(onset_min[d], 0.0)), 0)
         hi = max(int(base[d] + offset_min[d]), 0)
         mask[lo:hi] = True
     return mask
+
+
+def day_scored_sleep(grid: MinuteGrid) -> BoolArray:
+    """Cole-Kripke sleep (with rescoring) of each local day's minutes scored on their own.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+        A minute's state depends only on minutes of its own local day.
+    """
+    out = np.zeros(grid.counts.size, dtype=np.bool_)
+    bounds = np.searchsorted(grid.day_index, np.arange(grid.n_days + 1))
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        out[lo:hi] = cole_kripke(grid.counts[lo:hi])
+    return out
 
 
 def daily_activity_bouts(
@@ -85,7 +107,8 @@ def daily_activity_bouts(
     ----------
     grid : MinuteGrid
     in_sleep : ndarray of bool, shape (n,)
-        Minutes inside a main sleep period (:func:`sleep_period_mask`).
+        Sleep minutes (:func:`sleep_period_mask` or :func:`day_scored_sleep`, or both); each
+        must depend only on data of its own local day for the values to be causal.
     min_coverage : float
         Values are NaN on days with a smaller share of valid minutes.
     sedentary_max_counts, active_min_counts : float

@@ -8,7 +8,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bedside.biomarkers.activity import DEFAULT_MIN_COVERAGE, daily_activity
-from bedside.biomarkers.activity_bouts import daily_activity_bouts, sleep_period_mask
+from bedside.biomarkers.activity_bouts import (
+    daily_activity_bouts,
+    day_scored_sleep,
+    sleep_period_mask,
+)
 from bedside.biomarkers.circadian import DEFAULT_THRESHOLD, rolling_nonparametric
 from bedside.biomarkers.cosinor import rolling_cosinor
 from bedside.biomarkers.epochs import daily_coverage, minute_grid
@@ -96,7 +100,9 @@ def extract_daily(
     columns: dict[str, FloatArray] = {}
     columns.update(daily_activity(grid, min_coverage=min_coverage))
     columns.update(main_sleep_periods(grid, min_coverage=min_coverage, sleep=asleep))
-    in_sleep = sleep_period_mask(grid, columns["sleep.onset_min"], columns["sleep.offset_min"])
+    in_sleep = sleep_period_mask(
+        grid, columns["sleep.onset_min"], columns["sleep.offset_min"]
+    ) | day_scored_sleep(grid)
     columns.update(daily_activity_bouts(grid, in_sleep, min_coverage=min_coverage))
     columns["sleep.sri"] = sleep_regularity_index(
         grid, asleep, window_days=circadian_window_days, min_coverage=min_coverage

@@ -5,9 +5,11 @@ poorer academic performance and delayed circadian and sleep/wake timing. Sci Rep
 the probability that the patient is in the same state (asleep or awake) at two instants 24 h
 apart, rescaled to -100..100: ``SRI = 200 * P(same state) - 100``. 100 is a perfectly repeated
 day, 0 is chance. Here the pairs are minute ``t`` and minute ``t + 1440`` in real (UTC) time,
-both valid, with the later minute in the ``window_days - 1`` local days ending on the row's date
-(so the week's first day only serves as the earlier half of the pairs, as in Phillips' ``N - 1``
-day pairs).
+both valid, with the later minute in the ``window_days - 1`` noon-to-noon days ending at local
+noon of the row's date (Phillips' ``N - 1`` day pairs). Noon, as for the main sleep period:
+sleep belongs to the day the patient wakes up, and a state scored with Cole-Kripke and Webster's
+rules depends on up to about half an hour of later data, so a window ending at midnight would
+change when the next day arrives; one ending at noon is final by the end of the row's day.
 
 Social jetlag (Wittmann M, Dinich J, Merrow M, Roenneberg T. Social jetlag: misalignment of
 biological and social time. Chronobiol Int 2006;23(1-2):497-509): the absolute difference
@@ -77,7 +79,10 @@ def sleep_regularity_index(
         return out
     pair_ok = ok[_MIN_PER_DAY:] & ok[:-_MIN_PER_DAY]
     same = (asleep[_MIN_PER_DAY:] == asleep[:-_MIN_PER_DAY]) & pair_ok
-    day = grid.day_index[_MIN_PER_DAY:]
+    later = slice(_MIN_PER_DAY, n)
+    day = grid.day_index[later] + (grid.elapsed_min[later] >= _MIN_PER_DAY // 2)
+    inside = day < grid.n_days
+    day, pair_ok, same = day[inside], pair_ok[inside], same[inside]
     n_pairs = np.bincount(day, weights=pair_ok.astype(np.float64), minlength=grid.n_days)
     n_same = np.bincount(day, weights=same.astype(np.float64), minlength=grid.n_days)
     width = window_days - 1
