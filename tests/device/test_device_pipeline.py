@@ -103,3 +103,14 @@ def test_risk_is_higher_in_episodes_than_in_patients_without_one(
     assert len(in_episode) > 20
     assert len(healthy) > 20
     assert float(np.median(in_episode)) > float(np.median(healthy))
+
+
+def test_run_frames_uses_every_modality(risk_model: EpisodeRiskModel) -> None:
+    config = CohortConfig(n_patients=1, n_days=45, seed=11, episode_fraction=1.0)
+    patient = generate_cohort(config).patients[0]
+    assert patient.raw
+    run = DevicePipeline(risk_model, device_id="dev-2").run_frames(patient.frames())
+    assert set(run.findings[-1].coverage) == set(patient.frames())
+    summarised = {b.biomarker for b in run.findings[-1].biomarkers}
+    assert {"activity.steps", "sleep.latency_min", "activity.mean_counts"} <= summarised
+    assert run.findings[-1].risk is not None

@@ -4,6 +4,7 @@ from bedside.biomarkers.activity import ACTIVITY_IDS, DEFAULT_MIN_COVERAGE, dail
 from bedside.biomarkers.activity_bouts import (
     ACTIVITY_BOUT_IDS,
     daily_activity_bouts,
+    day_scored_sleep,
     sleep_period_mask,
 )
 from bedside.biomarkers.cardiac_daily import daily_cardiac
@@ -21,6 +22,11 @@ from bedside.biomarkers.epochs import MinuteGrid, daily_coverage, minute_grid
 from bedside.biomarkers.glucose_daily import daily_glucose
 from bedside.biomarkers.glucose_specs import GLUCOSE_IDS, GLUCOSE_SPECS
 from bedside.biomarkers.merge import merge_daily_tables
+from bedside.biomarkers.multimodal import (
+    MODALITY_EXTRACTORS,
+    extract_multimodal_daily,
+    fill_sleep_from_records,
+)
 from bedside.biomarkers.registry import REGISTRY, get_spec, specs_for
 from bedside.biomarkers.sleep import SLEEP_IDS, cole_kripke, main_sleep_periods, webster_rescore
 from bedside.biomarkers.sleep_records import SLEEP_RECORD_IDS, extract_sleep_records_daily
@@ -40,6 +46,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "GLUCOSE_IDS",
     "GLUCOSE_SPECS",
+    "MODALITY_EXTRACTORS",
     "REGISTRY",
     "SLEEP_IDS",
     "SLEEP_RECORD_IDS",
@@ -52,9 +59,12 @@ __all__ = [
     "daily_cardiac",
     "daily_coverage",
     "daily_glucose",
+    "day_scored_sleep",
     "extract_daily",
+    "extract_multimodal_daily",
     "extract_sleep_records_daily",
     "extract_steps_daily",
+    "fill_sleep_from_records",
     "get_spec",
     "main_sleep_periods",
     "merge_daily_tables",

@@ -126,6 +126,8 @@ def train_risk_model(options: DemoOptions, progress: Progress, model_dir: Path) 
         n_patients=options.training_patients,
         n_days=options.training_days,
         seed=options.seed + TRAINING_SEED_OFFSET,
+        # The risk model reads actigraphy biomarkers only; other modalities would cost time.
+        extra_modalities=(),
     )
     task = progress.add_task("Training cohort: generate + biomarkers", total=config.n_patients)
     cohort = generate_cohort(config)
@@ -152,7 +154,11 @@ def run_devices(
             device_id=f"device-{patient.patient_id}",
             monitor=DailyTrendMonitor(target_rate_per_year=DEMO_TREND_ALARMS_PER_YEAR),
         )
-        runs[patient.patient_id] = pipeline.run(patient.actigraphy)
+        runs[patient.patient_id] = (
+            pipeline.run_frames(patient.frames())
+            if patient.raw
+            else pipeline.run(patient.actigraphy)
+        )
         progress.advance(task)
     return runs
 

@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from bedside.baseline import DailyTrendMonitor, MonitorState, RobustBaseline
-from bedside.biomarkers import extract_daily
+from bedside.biomarkers import extract_daily, extract_multimodal_daily
 from bedside.domain import (
     BaselineSummary,
     DailyBiomarkerTable,
     Finding,
+    Modality,
     RiskEstimate,
     SampleFrame,
 )
+from bedside.domain.raw_frames import RawFrame
 from bedside.models import BASELINE_DAYS, EpisodeRiskModel, episode_features
 
 __all__ = ["DevicePipeline", "DeviceRun"]
@@ -84,6 +87,10 @@ class DevicePipeline:
     def run(self, frame: SampleFrame) -> DeviceRun:
         """Findings for every local day of a recording."""
         return self.run_table(extract_daily(frame))
+
+    def run_frames(self, frames: Mapping[Modality, RawFrame]) -> DeviceRun:
+        """Findings for every local day of a patient's raw frames of every modality."""
+        return self.run_table(extract_multimodal_daily(frames))
 
     def run_table(self, table: DailyBiomarkerTable) -> DeviceRun:
         """Findings for every day of an already extracted daily table."""

@@ -14,15 +14,21 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from bedside.domain import Modality, SampleFrame
+from bedside.domain.raw_frames import RawFrame
 from bedside.sensors.synthetic_clinical import draw_medications, draw_phq9
 from bedside.sensors.synthetic_config import CohortConfig
 from bedside.sensors.synthetic_minutes import render_actigraphy
-from bedside.sensors.synthetic_plan import make_plan
+from bedside.sensors.synthetic_plan import PatientPlan, make_plan
+from bedside.sensors.synthetic_sleep_records import generate_sleep_records
+from bedside.sensors.synthetic_steps import generate_steps
 from bedside.sensors.synthetic_types import SyntheticCohort, SyntheticPatient
 
 __all__ = ["generate_cohort", "generate_patient", "iter_cohort", "synthetic_patient_id"]
 
 _PLAN, _MINUTES, _CLINICAL = 0, 1, 2
+# One fixed stream per extra modality, so adding a modality never changes another.
+_MODALITY_STREAM = {Modality.STEPS: 10, Modality.SLEEP_RECORDS: 11}
 
 
 def synthetic_patient_id(seed: int, index: int) -> str:
@@ -32,6 +38,39 @@ def synthetic_patient_id(seed: int, index: int) -> str:
 
 def _rng(config: CohortConfig, index: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([config.seed, index, stream])
+
+
+def _extra_frame(
+    modality: Modality,
+    config: CohortConfig,
+    plan: PatientPlan,
+    pid: str,
+    actigraphy: SampleFrame,
+    rng: np.random.Generator,
+) -> RawFrame:
+    """Raw frame of one extra modality, driven by the plan's daily episode intensity."""
+    n = config.n_days
+    dates = np.datetime64(config.start_date, "D") + np.arange(n)
+    severity = plan.intensity[:n]
+    if modality is Modality.STEPS:
+        return generate_steps(rng, actigraphy, steps_per_count=config.steps_per_count)
+    if modality is Modality.SLEEP_RECORDS:
+        return generate_sleep_records(
+            rng,
+            dates,
+            config.zone,
+            severity,
+            patient_id=pid,
+            sleep_onset_min=plan.sleep_onset_min[:n],
+            sleep_duration_min=plan.sleep_duration_min[:n],
+            sleep_efficiency=plan.sleep_efficiency[:n],
+            missing_night_prob=config.sleep_record_missing_prob,
+            latency_median_min=config.sleep_latency_median_min,
+            latency_log_sd=config.sleep_latency_log_sd,
+            latency_log_effect=config.effect_sleep_latency_log,
+            mean_wake_bouts=config.sleep_record_wake_bouts,
+        )
+    raise ValueError(f"no synthetic generator for {modality}")
 
 
 def generate_patient(config: CohortConfig, index: int) -> SyntheticPatient:
@@ -63,6 +102,10 @@ def generate_patient(config: CohortConfig, index: int) -> SyntheticPatient:
         "sleep_efficiency": plan.sleep_efficiency[:n].copy(),
         "activity_target_counts": plan.activity_target.copy(),
     }
+    raw = {
+        m: _extra_frame(m, config, plan, pid, frame, _rng(config, index, _MODALITY_STREAM[m]))
+        for m in config.extra_modalities
+    }
     return SyntheticPatient(
         patient_id=pid,
         zone=config.zone,
@@ -76,6 +119,7 @@ def generate_patient(config: CohortConfig, index: int) -> SyntheticPatient:
         episodes=[] if plan.episode is None else [plan.episode],
         gaps=gaps,
         daily=daily,
+        raw=raw,
     )
 
 

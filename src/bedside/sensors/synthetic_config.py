@@ -23,7 +23,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["CohortConfig"]
+from bedside.domain import Modality
+
+__all__ = ["SYNTHETIC_EXTRA_MODALITIES", "CohortConfig"]
+
+SYNTHETIC_EXTRA_MODALITIES: tuple[Modality, ...] = (Modality.STEPS, Modality.SLEEP_RECORDS)
+"""Modalities the generator can add to the actigraphy (each from its own seeded stream)."""
 
 
 class CohortConfig(BaseModel):
@@ -185,6 +190,44 @@ class CohortConfig(BaseModel):
     preexisting_medication_share: float = Field(
         0.2, ge=0, le=1, description="Share of patients with a medication started before day 0."
     )
+
+    # --- other modalities (each drawn from its own stream; actigraphy is always generated) ----
+    extra_modalities: tuple[Modality, ...] = Field(
+        SYNTHETIC_EXTRA_MODALITIES,
+        description="Raw modalities generated besides actigraphy; () for actigraphy only. "
+        "Adding or removing one never changes the others (separate random streams).",
+    )
+    steps_per_count: float = Field(
+        0.027, gt=0, le=1, description="Expected steps per activity count (wrist step counter)."
+    )
+    sleep_record_missing_prob: float = Field(
+        0.1, ge=0, le=1, description="Probability that a night has no sleep record."
+    )
+    sleep_latency_median_min: float = Field(
+        12.0, gt=0, le=240, description="Median sleep latency when well, min (log-normal)."
+    )
+    sleep_latency_log_sd: float = Field(
+        0.5, ge=0, le=3, description="Night-to-night SD of log sleep latency."
+    )
+    effect_sleep_latency_log: float = Field(
+        0.7, ge=0, le=3, description="Increase of log sleep latency at full episode severity."
+    )
+    sleep_record_wake_bouts: float = Field(
+        3.0, ge=1, le=30, description="Mean number of awake intervals in a recorded night."
+    )
+
+    @field_validator("extra_modalities")
+    @classmethod
+    def _known_modalities(cls, modalities: tuple[Modality, ...]) -> tuple[Modality, ...]:
+        unknown = [m for m in modalities if m not in SYNTHETIC_EXTRA_MODALITIES]
+        if unknown:
+            raise ValueError(
+                f"no synthetic generator for {', '.join(map(str, unknown))}; "
+                f"available: {', '.join(map(str, SYNTHETIC_EXTRA_MODALITIES))}"
+            )
+        if len(set(modalities)) != len(modalities):
+            raise ValueError("extra_modalities lists a modality twice")
+        return modalities
 
     @field_validator("zone")
     @classmethod

@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from bedside.domain import MedicationRecord, Phq9Response, SampleFrame
+from bedside.domain import MedicationRecord, Modality, Phq9Response, SampleFrame
+from bedside.domain.raw_frames import RawFrame
 from bedside.sensors.synthetic_config import CohortConfig
 
 __all__ = [
@@ -102,6 +103,9 @@ class SyntheticPatient:
         Generator parameters per local day: ``episode_intensity`` (0-1), ``sleep_onset_min``
         (local, relative to the day's midnight), ``sleep_duration_min``, ``sleep_efficiency``
         (fraction), ``activity_target_counts`` (expected counts of the day's waking period).
+    raw : mapping of Modality to RawFrame
+        The other modalities' raw frames (``CohortConfig.extra_modalities``), driven by the
+        same daily episode intensity.
     """
 
     patient_id: str
@@ -116,6 +120,11 @@ class SyntheticPatient:
     episodes: list[EpisodeTruth]
     gaps: list[GapTruth]
     daily: Mapping[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    raw: Mapping[Modality, RawFrame] = field(default_factory=dict)
+
+    def frames(self) -> dict[Modality, RawFrame]:
+        """Every raw frame of the patient, actigraphy first."""
+        return {Modality.ACTIGRAPHY: self.actigraphy, **self.raw}
 
     @property
     def dates(self) -> npt.NDArray[np.datetime64]:
