@@ -1,11 +1,16 @@
-"""Benchmark: actigraphy daily table vs pyActigraphy on every Depresjon recording, same run.
+"""Benchmark: a multi-modal patient-year on one core; actigraphy vs pyActigraphy on Depresjon.
 
-Prints patient-days per second for Bedside's full daily table (CSV read + every actigraphy
-biomarker for every local day) and for pyActigraphy 1.2.2 computing only IS, IV, RA, L5 and M10
-of each whole recording (CSV read included; timed inside its own venv, created on first use by
-``bench/pyactigraphy_reference.py``), their ratio, and the largest absolute difference per
-measure between Bedside's whole-recording values and pyActigraphy's on files without a clock
-change. Exits 0 with a message when the Depresjon folder is absent.
+First part (always runs): the daily extraction of a synthetic patient-year of multi-modal data
+(``bench/multimodal_year.py``), timed in CPU seconds (``time.process_time``) against the budget
+of 5 CPU-s, and its peak traced memory (``tracemalloc``) against 500 MB; prints patient-years
+per second and which of the issue's modalities have no extractor yet.
+
+Second part: patient-days per second for Bedside's full daily table (CSV read + every
+actigraphy biomarker for every local day) and for pyActigraphy 1.2.2 computing only IS, IV, RA,
+L5 and M10 of each whole recording (CSV read included; timed inside its own venv, created on
+first use by ``bench/pyactigraphy_reference.py``), their ratio, and the largest absolute
+difference per measure between Bedside's whole-recording values and pyActigraphy's on files
+without a clock change. Skipped with a message when the Depresjon folder is absent.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +41,38 @@ def depresjon_dir() -> Path:
     return Path(env) if env else (ROOT / ".." / "shared" / "data" / "depresjon").resolve()
 
 
+def multimodal() -> None:
+    """Time and measure the daily extraction of one synthetic multi-modal patient-year."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from multimodal_year import MISSING, make_patient_year
+
+    year = make_patient_year()
+    sizes = ", ".join(f"{m}: {len(f):,}" for m, f in year.frames.items())
+    print(
+        f"Patient-year (365 days): {sizes} samples/intervals; heart rate: {year.hr_bpm.size:,}; "
+        f"CGM: {year.cgm_mgdl.size:,}"
+    )
+    total = 0.0
+    for name, step in year.steps().items():
+        t0 = time.process_time()
+        step()
+        cpu = time.process_time() - t0
+        total += cpu
+        print(f"  {name}: {cpu:.2f} CPU-s")
+    tracemalloc.start()
+    for step in year.steps().values():
+        step()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    print(
+        f"multi-modal patient-year: {total:.2f} CPU-s (budget 5) = {1.0 / total:.2f} "
+        f"patient-years per CPU-s; peak traced memory {peak:.0f} MB (budget 500)"
+    )
+    print(f"not included (no daily extractor on main yet): {', '.join(MISSING)}")
+
+
 def main() -> int:
+    multimodal()
     root = depresjon_dir()
     if not root.is_dir():
         print(f"Depresjon folder {root} is absent; biomarker benchmark skipped.")

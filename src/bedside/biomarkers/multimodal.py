@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bedside.biomarkers.cortisol import daily_cortisol
 from bedside.biomarkers.daily_table import extract_daily
 from bedside.biomarkers.merge import merge_daily_tables
 from bedside.biomarkers.sleep import SLEEP_IDS
@@ -52,6 +53,7 @@ MODALITY_EXTRACTORS: dict[Modality, Callable[[Any], DailyBiomarkerTable]] = {
     Modality.ACTIGRAPHY: lambda f: extract_daily(_sample_frame(f, Modality.ACTIGRAPHY)),
     Modality.STEPS: lambda f: extract_steps_daily(_sample_frame(f, Modality.STEPS)),
     Modality.SLEEP_RECORDS: lambda f: extract_sleep_records_daily(_sleep_frame(f)),
+    Modality.CORTISOL: lambda f: daily_cortisol(_sample_frame(f, Modality.CORTISOL)),
 }
 """Daily extractor of each modality with raw data on the device (a frame -> its own table)."""
 

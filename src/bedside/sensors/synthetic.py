@@ -10,6 +10,7 @@ interdaily stability), each by roughly the configured number of within-person SD
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -18,6 +19,7 @@ from bedside.domain import Modality, SampleFrame
 from bedside.domain.raw_frames import RawFrame
 from bedside.sensors.synthetic_clinical import draw_medications, draw_phq9
 from bedside.sensors.synthetic_config import CohortConfig
+from bedside.sensors.synthetic_cortisol import generate_cortisol_samples
 from bedside.sensors.synthetic_minutes import render_actigraphy
 from bedside.sensors.synthetic_plan import PatientPlan, make_plan
 from bedside.sensors.synthetic_sleep_records import generate_sleep_records
@@ -28,7 +30,7 @@ __all__ = ["generate_cohort", "generate_patient", "iter_cohort", "synthetic_pati
 
 _PLAN, _MINUTES, _CLINICAL = 0, 1, 2
 # One fixed stream per extra modality, so adding a modality never changes another.
-_MODALITY_STREAM = {Modality.STEPS: 10, Modality.SLEEP_RECORDS: 11}
+_MODALITY_STREAM = {Modality.STEPS: 10, Modality.SLEEP_RECORDS: 11, Modality.CORTISOL: 12}
 
 
 def synthetic_patient_id(seed: int, index: int) -> str:
@@ -69,6 +71,15 @@ def _extra_frame(
             latency_log_sd=config.sleep_latency_log_sd,
             latency_log_effect=config.effect_sleep_latency_log,
             mean_wake_bouts=config.sleep_record_wake_bouts,
+        )
+    if modality is Modality.CORTISOL:
+        return generate_cortisol_samples(
+            rng,
+            [config.start_date + dt.timedelta(days=k) for k in range(n)],
+            config.zone,
+            severity,
+            patient_id=pid,
+            missing_prob=config.cortisol_missing_prob,
         )
     raise ValueError(f"no synthetic generator for {modality}")
 

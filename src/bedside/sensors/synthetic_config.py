@@ -27,7 +27,11 @@ from bedside.domain import Modality
 
 __all__ = ["SYNTHETIC_EXTRA_MODALITIES", "CohortConfig"]
 
-SYNTHETIC_EXTRA_MODALITIES: tuple[Modality, ...] = (Modality.STEPS, Modality.SLEEP_RECORDS)
+SYNTHETIC_EXTRA_MODALITIES: tuple[Modality, ...] = (
+    Modality.STEPS,
+    Modality.SLEEP_RECORDS,
+    Modality.CORTISOL,
+)
 """Modalities the generator can add to the actigraphy (each from its own seeded stream)."""
 
 
@@ -214,6 +218,10 @@ class CohortConfig(BaseModel):
     )
     sleep_record_wake_bouts: float = Field(
         3.0, ge=1, le=30, description="Mean number of awake intervals in a recorded night."
+    )
+
+    cortisol_missing_prob: float = Field(
+        0.05, ge=0, le=1, description="Probability that a scheduled saliva sample is not taken."
     )
 
     @field_validator("extra_modalities")
