@@ -4,7 +4,7 @@ Sleep is neither sedentary nor active: sedentary behaviour is low movement while
 MS et al. Sedentary Behavior Research Network (SBRN) - Terminology Consensus Project. Int J Behav
 Nutr Phys Act 2017;14:75). Excluded as sleep: the part of the main sleep period ending on the day
 that lies within the day (see :mod:`bedside.biomarkers.sleep`), and minutes that Cole-Kripke
-scores asleep when run on the day's minutes alone (:func:`day_scored_sleep`). The evening's
+scores asleep with the next day's data kept out (:func:`day_scored_sleep`). The evening's
 sleep cannot be told from its main sleep period, which is only known the next morning; scoring
 the day on its own keeps each day's values final at its end (the device's causality contract).
 
@@ -41,6 +41,8 @@ SEDENTARY_MAX_COUNTS = 100.0
 """A waking minute with fewer counts is sedentary (Matthews et al. 2008), counts/min."""
 ACTIVE_MIN_COUNTS = 1952.0
 """A waking minute with at least this many counts is active (Freedson et al. 1998), counts/min."""
+
+_DAY_GAP_MIN = 30
 
 ACTIVITY_BOUT_IDS = (
     "activity.active_min",
@@ -79,18 +81,22 @@ def sleep_period_mask(grid: MinuteGrid, onset_min: FloatArray, offset_min: Float
 
 
 def day_scored_sleep(grid: MinuteGrid) -> BoolArray:
-    """Cole-Kripke sleep (with rescoring) of each local day's minutes scored on their own.
+    """Cole-Kripke sleep (with rescoring) scored with a gap at the end of every local day.
+
+    Each day's minutes are followed by :data:`_DAY_GAP_MIN` missing minutes before the next
+    day's, and the whole series is scored at once: Cole-Kripke looks 4 minutes ahead and
+    Webster's rules at most one 20-minute wake run ahead, so a minute's state then depends only
+    on its own and earlier days.
 
     Returns
     -------
     ndarray of bool, shape (n,)
-        A minute's state depends only on minutes of its own local day.
     """
-    out = np.zeros(grid.counts.size, dtype=np.bool_)
-    bounds = np.searchsorted(grid.day_index, np.arange(grid.n_days + 1))
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        out[lo:hi] = cole_kripke(grid.counts[lo:hi])
-    return out
+    n = grid.counts.size
+    pos = np.arange(n, dtype=np.int64) + grid.day_index * _DAY_GAP_MIN
+    padded = np.full(n + grid.n_days * _DAY_GAP_MIN, np.nan)
+    padded[pos] = grid.counts
+    return np.asarray(cole_kripke(padded)[pos])
 
 
 def daily_activity_bouts(

@@ -106,24 +106,34 @@ def cole_kripke(counts: FloatArray, *, threshold: float = 1.0, rescore: bool = T
 
 
 def _rescore_if_preceded(sleep: BoolArray, n_periods: int, n_previous: int) -> BoolArray:
+    """First `n_periods` minutes of each sleep run of at least that length whose preceding
+    `n_previous` minutes are all wake -> False in the returned keep-mask."""
     keep = np.ones(sleep.size, dtype=bool)
-    wake_cum = np.concatenate(([0], np.cumsum(~sleep)))
-    for start, end in _runs(sleep):
-        if end - start < n_periods or start < n_previous:
-            continue
-        if wake_cum[start] - wake_cum[start - n_previous] == n_previous:
-            keep[start : start + n_periods] = False
+    runs = _runs(sleep)
+    if runs.shape[0] == 0:
+        return keep
+    # The minutes before a run's start are wake back to the previous run's end (or index 0).
+    prev_end = np.concatenate(([0], runs[:-1, 1]))
+    hit = ((runs[:, 1] - runs[:, 0]) >= n_periods) & ((runs[:, 0] - prev_end) >= n_previous)
+    hit &= runs[:, 0] >= n_previous
+    starts = runs[hit, 0]
+    keep[(starts[:, None] + np.arange(n_periods)).ravel()] = False
     return keep
 
 
 def _rescore_if_surrounded(sleep: BoolArray, n_periods: int, n_surround: int) -> BoolArray:
-    keep = np.ones(sleep.size, dtype=bool)
+    """Sleep between two wake runs of at least `n_surround` minutes, when at most `n_periods`
+    minutes separate them -> False in the returned keep-mask."""
     wake = _runs(~sleep)
     wake = wake[wake[:, 1] - wake[:, 0] >= n_surround]
-    for i in range(wake.shape[0] - 1):
-        if wake[i + 1, 0] - wake[i, 1] <= n_periods:
-            keep[wake[i, 1] : wake[i + 1, 0]] = False
-    return keep
+    if wake.shape[0] < 2:
+        return np.ones(sleep.size, dtype=bool)
+    lo, hi = wake[:-1, 1], wake[1:, 0]
+    close = hi - lo <= n_periods
+    edges = np.zeros(sleep.size + 1, dtype=np.int64)
+    np.add.at(edges, lo[close], 1)
+    np.add.at(edges, hi[close], -1)
+    return np.asarray(np.cumsum(edges[:-1]) == 0)
 
 
 def webster_rescore(sleep: BoolArray) -> BoolArray:
