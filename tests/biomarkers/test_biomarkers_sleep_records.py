@@ -103,7 +103,9 @@ def test_bad_frames_are_refused_with_the_reason() -> None:
     with pytest.raises(InputFormatError, match="unknown state code 7"):
         SleepEpisodeFrame(PatientId("p"), "UTC", one, one + 60, np.array([7], dtype=np.int8), nan)
     with pytest.raises(InputFormatError, match="differ in length"):
-        SleepEpisodeFrame(PatientId("p"), "UTC", one, one + 60, np.array([1], dtype=np.int8), nan[:0])
+        SleepEpisodeFrame(
+            PatientId("p"), "UTC", one, one + 60, np.array([1], dtype=np.int8), nan[:0]
+        )
     with pytest.raises(InputFormatError, match="not sorted"):
         SleepEpisodeFrame(
             PatientId("p"),

@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bedside.baseline import DailyTrendMonitor
+from bedside.baseline.watch_set import unwatched_outside
+from bedside.biomarkers import REGISTRY
 from bedside.clinical import (
     AlertBudget,
     CareTeam,
@@ -75,7 +78,11 @@ def _device_worker(args: tuple[CohortConfig, int, Path]) -> PatientRecord:
     config, index, model_path = args
     patient = generate_patient(config, index)
     model = EpisodeRiskModel.load(model_path)
-    run = DevicePipeline(model, device_id=f"device-{patient.patient_id}").run(patient.actigraphy)
+    run = DevicePipeline(
+        model,
+        device_id=f"device-{patient.patient_id}",
+        monitor=DailyTrendMonitor(unwatched=unwatched_outside(REGISTRY)),
+    ).run(patient.actigraphy)
     # The per-biomarker baseline summaries are for clinicians' screens, not for the protocols;
     # dropping them keeps a 500-patient clinic in memory.
     findings = tuple(f.model_copy(update={"biomarkers": []}) for f in run.findings)

@@ -32,7 +32,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bedside.baseline import DailyTrendMonitor
-from bedside.biomarkers import extract_daily
+from bedside.baseline.watch_set import unwatched_outside
+from bedside.biomarkers import REGISTRY, extract_daily
 from bedside.cli.clinic_simulation import care_team, day_context, end_of_day
 from bedside.cli.demo_sealed import deliver_sealed
 from bedside.cli.demo_summary import DemoSummary, summarise
@@ -152,7 +153,11 @@ def run_devices(
         pipeline = DevicePipeline(
             model,
             device_id=f"device-{patient.patient_id}",
-            monitor=DailyTrendMonitor(target_rate_per_year=DEMO_TREND_ALARMS_PER_YEAR),
+            # The curated watch set, not every column (bedside.baseline.watch_set).
+            monitor=DailyTrendMonitor(
+                target_rate_per_year=DEMO_TREND_ALARMS_PER_YEAR,
+                unwatched=unwatched_outside(REGISTRY),
+            ),
         )
         runs[patient.patient_id] = (
             pipeline.run_frames(patient.frames())
