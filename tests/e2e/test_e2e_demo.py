@@ -12,9 +12,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from bedside.cli.app import app
+from bedside.cli.demo_access import demo_access
+from bedside.cli.demo_run import DEMO_CLINICIANS
 from bedside.cli.demo_summary import summarise
 from bedside.cli.triage_evaluation import DETECTION_PROTOCOLS
 from bedside.fhir import medplum_validate, validate_bundle
+from bedside.privacy import Identity, PartyKind
 from bedside.sensors import CohortConfig, generate_cohort
 from bedside.server import create_app
 from bedside.store import create_store
@@ -127,7 +130,17 @@ def test_served_cds_cards_match_open_recommendations(demo_out: Path) -> None:
     open_recs = store.recommendations.list_open()
     assert open_recs, "the demo should leave open recommendations to show"
     end = max(r.created for r in open_recs)
-    client = TestClient(create_app(store, clock=lambda: end))
+    base = "http://127.0.0.1:8000"
+    access = demo_access(
+        store,
+        Identity.generate(PartyKind.CLINIC_SERVICE),
+        sorted(_truth()),
+        DEMO_CLINICIANS,
+        password="e2e-password",
+        base_url=base,
+        clock_end=end,
+    )
+    client = TestClient(create_app(store, base_url=base, clock=lambda: end, access=access))
     pid = open_recs[0].patient_id
     keys = ("phq9", "medications", "conditions")
     response = client.post(
@@ -143,6 +156,12 @@ def test_served_cds_cards_match_open_recommendations(demo_out: Path) -> None:
     cards = response.json()["cards"]
     assert cards
     assert all(len(c["summary"]) < 140 for c in cards)
-    task = client.get(f"/fhir/Task?patient={pid}")
+    assert client.get(f"/fhir/Task?patient={pid}").status_code == 401
+    login = {"username": "care-coordinator-1", "password": "e2e-password"}
+    token = client.post("/auth/token", json=login).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    # The demo's consents (registered through the sealed ingest) are valid at the demo's end.
+    task = client.get(f"/fhir/Task?patient={pid}", headers=bearer)
     assert task.status_code == 200
+    assert client.get(f"/fhir/RiskAssessment?patient={pid}", headers=bearer).status_code == 403
     store.close()

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -100,8 +101,19 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def client(store: MemoryStore) -> TestClient:
-    return TestClient(create_app(store, clock=lambda: NOW))
+def kit(access_kit_factory: Any) -> Any:
+    """dr-test cares for p1, p2, p3, p7 and p9, each with a valid consent."""
+    return access_kit_factory(lambda: NOW, ["p1", "p2", "p3", "p7", "p9"])
+
+
+def logged_in(store: Any, kit: Any) -> TestClient:
+    app = create_app(store, clock=lambda: NOW, access=kit.access)
+    return TestClient(app, headers=kit.headers("dr-test"))
+
+
+@pytest.fixture
+def client(store: MemoryStore, kit: Any) -> TestClient:
+    return logged_in(store, kit)
 
 
 class Collect(HTMLParser):
@@ -157,17 +169,17 @@ def test_queue_is_accessible_markup_without_external_assets(client: TestClient) 
     assert '<a href="/patients/p1">p1</a>' in html
 
 
-def test_queue_escapes_untrusted_text(store: MemoryStore) -> None:
+def test_queue_escapes_untrusted_text(store: MemoryStore, kit: Any) -> None:
     store.recommendations.upsert(
         rec("x", "p9", Priority.INFO, 1, action="<script>alert(1)</script>")
     )
-    html = TestClient(create_app(store, clock=lambda: NOW)).get("/").text
+    html = logged_in(store, kit).get("/").text
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
 
 
-def test_empty_queue_says_so() -> None:
-    html = TestClient(create_app(MemoryStore(), clock=lambda: NOW)).get("/").text
+def test_empty_queue_says_so(kit: Any) -> None:
+    html = logged_in(MemoryStore(), kit).get("/").text
     assert "No open recommendations." in html
 
 
@@ -188,18 +200,18 @@ def test_patient_page_shows_recommendations_evidence_and_recent_findings(
     assert dates == [(newest - dt.timedelta(days=i)).isoformat() for i in range(RECENT_FINDINGS)]
 
 
-def test_unknown_patient_page_says_there_is_nothing(client: TestClient) -> None:
-    resp = client.get("/patients/nobody")
+def test_patient_without_data_page_says_there_is_nothing(client: TestClient) -> None:
+    resp = client.get("/patients/p9")
     assert resp.status_code == 200
     assert "No recommendations for this patient." in resp.text
     assert "No findings received for this patient." in resp.text
 
 
-def test_app_serves_from_a_sqlite_store(tmp_path: Path) -> None:
+def test_app_serves_from_a_sqlite_store(tmp_path: Path, kit: Any) -> None:
     sql = create_store(f"sqlite:///{tmp_path / 'clinic.db'}")
     sql.recommendations.upsert(rec("r-sql", "p7", Priority.URGENT, 2))
     sql.findings.add(finding("p7", 3))
-    with TestClient(create_app(sql, clock=lambda: NOW)) as client:
+    with logged_in(sql, kit) as client:
         ids = [a.get("data-rec-id") for tag, a in parse(client.get("/").text) if tag == "tr"]
         assert "r-sql" in ids
         assert "2026-01-04" in client.get("/patients/p7").text

@@ -37,13 +37,16 @@ def observation(oid: str, patient: str, minutes: float) -> dict[str, Any]:
 
 
 @pytest.fixture
-def client() -> TestClient:
+def client(access_kit_factory: Any) -> TestClient:
+    """Logged in as dr-test, who cares for p1, p2 and p3 (each with a valid consent)."""
+    kit = access_kit_factory(lambda: NOW, ["p1", "p2", "p3"], audience=BASE)
     store = MemoryStore(clock=lambda: NOW)
     store.fhir.put(observation("sleep-1", "p1", 400.0))
     store.fhir.put(observation("sleep-2", "p1", 380.0))
     store.fhir.put(observation("sleep-3", "p2", 450.0))
     store.fhir.put({"resourceType": "Patient", "id": "p1"})
-    return TestClient(create_app(store, base_url=BASE, clock=lambda: NOW))
+    app = create_app(store, base_url=BASE, clock=lambda: NOW, access=kit.access)
+    return TestClient(app, headers=kit.headers("dr-test"))
 
 
 def test_metadata_is_a_valid_capability_statement(client: TestClient) -> None:
@@ -101,9 +104,13 @@ def test_search_by_patient_returns_a_searchset_bundle(client: TestClient) -> Non
         assert all(e.search.mode == "match" for e in bundle.entry)
 
 
-def test_search_without_patient_lists_all_and_unknown_patient_none(client: TestClient) -> None:
-    assert client.get("/fhir/Observation").json()["total"] == 3
-    empty = client.get("/fhir/Observation?patient=nobody").json()
+def test_search_must_name_a_patient_and_a_patient_without_data_has_none(
+    client: TestClient,
+) -> None:
+    refused = client.get("/fhir/Observation")
+    assert refused.status_code == 403
+    assert "must name one patient" in refused.json()["issue"][0]["diagnostics"]
+    empty = client.get("/fhir/Observation?patient=p3").json()
     assert Bundle.model_validate(empty).total == 0
     assert "entry" not in empty
 
@@ -130,7 +137,7 @@ def test_healthz(client: TestClient) -> None:
 def test_reads_and_searches_are_audited(client: TestClient) -> None:
     store = client.app.state.store  # type: ignore[attr-defined]
     before = len(store.fhir.search("AuditEvent"))
-    obs = client.get("/fhir/Observation").json()["entry"][0]["resource"]
+    obs = client.get("/fhir/Observation?patient=p1").json()["entry"][0]["resource"]
     client.get(f"/fhir/Observation/{obs['id']}")
     client.get("/fhir/Observation/does-not-exist")
     events = store.fhir.search("AuditEvent")

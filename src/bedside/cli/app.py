@@ -96,6 +96,10 @@ def demo(
             "--cohort effect_activity_sd=0.5; see bedside.sensors.CohortConfig for every key.",
         ),
     ] = None,
+    demo_password: Annotated[
+        str | None,
+        typer.Option(help="Password of every demo clinician account (default: random, printed)."),
+    ] = None,
 ) -> None:
     """Run the whole pipeline on a synthetic clinic, print a summary, then serve the dashboard."""
     from bedside.cli.demo_run import DemoOptions, run_demo
@@ -128,7 +132,27 @@ def demo(
             f"Serving the dashboard, CDS Hooks and FHIR API on http://{host}:{port} as of "
             f"{end.isoformat()} (Ctrl-C stops)"
         )
-        app_ = create_app(result.store, base_url=f"http://{host}:{port}", clock=lambda: end)
+        from bedside.cli import demo_access as access_setup
+        from bedside.cli.demo_run import DEMO_CLINICIANS
+
+        base_url = f"http://{host}:{port}"
+        password = demo_password or access_setup.demo_password()
+        assert result.clinic is not None
+        access = access_setup.demo_access(
+            result.store,
+            result.clinic,
+            result.patient_ids,
+            DEMO_CLINICIANS,
+            password=password,
+            base_url=base_url,
+            clock_end=end,
+        )
+        typer.echo(
+            f"Log in at {base_url}/login as psychiatrist-1 (or psychiatrist-2.."
+            f"{DEMO_CLINICIANS - 1}, care-coordinator-1, {access_setup.DEMO_AUDITOR}) with "
+            f"password: {password}   (API clients: POST {base_url}/auth/token)"
+        )
+        app_ = create_app(result.store, base_url=base_url, clock=lambda: end, access=access)
         serve_app(app_, host=host, port=port)
 
 

@@ -47,6 +47,7 @@ from bedside.fhir import (
     validate_bundle,
 )
 from bedside.models import EpisodeRiskModel, episode_examples
+from bedside.privacy import Identity, PartyKind
 from bedside.sensors import CohortConfig, SyntheticPatient, episode_risk_labels, generate_cohort
 from bedside.store import SqlStore, create_store
 
@@ -97,6 +98,9 @@ class DemoResult:
     model_path: Path
     clock_end: dt.datetime
     recommendations: list[Recommendation]
+    clinic: Identity | None = None
+    """The clinic service's identity (signs the audit log; the dashboard's tokens too)."""
+    patient_ids: tuple[str, ...] = ()
 
 
 def _progress(console: Console) -> Progress:
@@ -291,7 +295,10 @@ def run_demo(options: DemoOptions) -> DemoResult:
         clock_start = end_of_day(
             clinic_config.start_date - dt.timedelta(days=1), clinic_config.zone
         )
-        runs = deliver_sealed(runs, store, clock_start, clock_end, progress, console)
+        clinic_identity = Identity.generate(PartyKind.CLINIC_SERVICE)
+        runs = deliver_sealed(
+            runs, store, clock_start, clock_end, progress, console, clinic=clinic_identity
+        )
         raised, acted, tally = run_clinic(
             runs, clinic.patients, store, progress, clinic_config.start_date, options.days
         )
@@ -312,7 +319,16 @@ def run_demo(options: DemoOptions) -> DemoResult:
         f"per day; crises always interrupt): {tally.deliveries}; busiest clinician-day had "
         f"{tally.peak_interruptive_per_clinician_day} interruption(s)"
     )
-    return DemoResult(summary, store, bundle_path, model_path, clock_end, recs)
+    return DemoResult(
+        summary,
+        store,
+        bundle_path,
+        model_path,
+        clock_end,
+        recs,
+        clinic=clinic_identity,
+        patient_ids=tuple(p.patient_id for p in clinic.patients),
+    )
 
 
 def _print_summary(

@@ -49,6 +49,7 @@ def deliver_sealed(
     end: dt.datetime,
     progress: Progress,
     console: Console,
+    clinic: Identity | None = None,
 ) -> dict[str, DeviceRun]:
     """Seal every device's findings, deliver them, and return the runs as the clinic received them.
 
@@ -59,8 +60,11 @@ def deliver_sealed(
         The clinic's store; ingest tables and the audit log are created in it.
     start, end : datetime
         The demo period (consents are valid over it; envelopes are sealed "at" `end`).
+    clinic : Identity, optional
+        The clinic service's identity (generated when None); the dashboard's access control
+        signs its tokens and audit entries with the same key, so the chain has one signer.
     """
-    clinic = Identity.generate(PartyKind.CLINIC_SERVICE)
+    clinic = clinic if clinic is not None else Identity.generate(PartyKind.CLINIC_SERVICE)
     processor = TestClient(processor_app(clinic.encryption_only()))
     decryptor = HttpDecryptor(processor)
     evidence = ProcessorEvidence(status=decryptor.attestation)

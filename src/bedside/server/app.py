@@ -9,8 +9,11 @@ import httpx
 from fastapi import FastAPI
 
 import bedside
+from bedside.server.access_control import AccessControl
+from bedside.server.access_routes import access_denied_handler, access_router
 from bedside.server.cds_auth import CdsJwtVerifier
 from bedside.server.cds_hooks import cds_hooks_router
+from bedside.server.clinician_auth import AccessDeniedError
 from bedside.server.dashboard import dashboard_router
 from bedside.server.fhir_api import fhir_router
 from bedside.server.ingest import IngestService
@@ -32,6 +35,8 @@ def create_app(
     cds_verifier: CdsJwtVerifier | None = None,
     ehr_http: httpx.Client | None = None,
     ingest: IngestService | None = None,
+    access: AccessControl | None = None,
+    secure_cookies: bool | None = None,
 ) -> FastAPI:
     """Build the Bedside server application on a store.
 
@@ -51,6 +56,12 @@ def create_app(
         Client for the CDS service's FHIR queries to the EHR when prefetch is missing.
     ingest : IngestService, optional
         When given, the sealed-ingest routes (``/ingest/...``) are served too.
+    access : AccessControl, optional
+        Clinician authentication and authorisation for the dashboard and the FHIR read API
+        (and the log-in and audit routes). Without it those routes answer 401: the server never
+        serves patient data to an unauthenticated caller.
+    secure_cookies : bool, optional
+        Mark the session cookie ``Secure``; default: when `base_url` is https.
 
     Returns
     -------
@@ -75,8 +86,12 @@ def create_app(
             store, base_url=base, clock=clock, verifier=cds_verifier, ehr_http=ehr_http
         )
     )
-    app.include_router(fhir_router(store, base_url=base, clock=clock))
-    app.include_router(dashboard_router(store, clock=clock))
+    app.add_exception_handler(AccessDeniedError, access_denied_handler)
+    app.include_router(fhir_router(store, base_url=base, clock=clock, access=access))
+    app.include_router(dashboard_router(store, clock=clock, access=access))
+    if access is not None:
+        secure = base.startswith("https://") if secure_cookies is None else secure_cookies
+        app.include_router(access_router(access, secure_cookies=secure))
     if ingest is not None:
         app.include_router(ingest_router(ingest))
     return app

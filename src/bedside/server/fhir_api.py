@@ -5,6 +5,10 @@
 * ``GET /fhir/{type}?patient=X`` -- search, answered with a ``searchset`` Bundle.
 
 Only the resource types in `SUPPORTED_TYPES` are served; other types get 404 ``not-supported``.
+Reads and searches need a logged-in clinician (`AccessControl`, bearer token): care-team
+membership, a valid consent and the role's permission for the resource type (clinical types for
+psychiatrists and therapists; Task, Patient and Device also for care coordinators); a search
+must name its patient. Refusals are 401/403 OperationOutcomes, audited like every access.
 Every read and search adds an AuditEvent (IHE BALP style: ``read`` / ``search-type``, the
 client's address, the patient, the resource read or the search query) to ``store.fhir``.
 """
@@ -18,11 +22,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 import bedside
 from bedside.fhir import audit_event, patient_ref
+from bedside.server.access_control import AccessControl, Permission, Principal, principal_dependency
+from bedside.server.clinician_auth import AccessDeniedError
 from bedside.store import Store, fhir_patient_id, utc_text
 
 __all__ = [
@@ -46,6 +52,13 @@ SUPPORTED_TYPES = (
     "Task",
 )
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_COORDINATION_TYPES = frozenset({"Task", "Patient", "Device"})
+
+
+def _permission_for(resource_type: str) -> Permission:
+    return (
+        Permission.READ_TASKS if resource_type in _COORDINATION_TYPES else Permission.READ_CLINICAL
+    )
 
 
 def _fhir_json(content: dict[str, Any], status_code: int = 200, **headers: str) -> JSONResponse:
@@ -126,10 +139,20 @@ def _unsupported(resource_type: str) -> JSONResponse | None:
     )
 
 
-def fhir_router(store: Store, *, base_url: str, clock: Callable[[], dt.datetime]) -> APIRouter:
-    """Routes of the read-only FHIR API, answering from ``store.fhir``."""
+def fhir_router(
+    store: Store,
+    *,
+    base_url: str,
+    clock: Callable[[], dt.datetime],
+    access: AccessControl | None = None,
+) -> APIRouter:
+    """Routes of the read-only FHIR API, answering from ``store.fhir``.
+
+    Without `access` every read and search answers 401 (``metadata`` stays public).
+    """
     router = APIRouter(prefix="/fhir", tags=["fhir"])
     base = base_url.rstrip("/")
+    principal = principal_dependency(access)
 
     def audit(
         request: Request,
@@ -160,10 +183,18 @@ def fhir_router(store: Store, *, base_url: str, clock: Callable[[], dt.datetime]
         return _fhir_json(capability_statement(base, clock()))
 
     @router.get("/{resource_type}/{resource_id}")
-    def read(resource_type: str, resource_id: str, request: Request) -> JSONResponse:
+    def read(
+        resource_type: str,
+        resource_id: str,
+        request: Request,
+        who: Principal = Depends(principal),  # noqa: B008 -- a per-app dependency
+    ) -> JSONResponse:
+        assert access is not None  # principal() refused otherwise
         bad = _unsupported(resource_type)
         if bad is not None:
             return bad
+        action = "access.fhir_read"
+        access.require(request, who, _permission_for(resource_type), action)
         if not _ID.match(resource_id):
             return _fhir_json(
                 operation_outcome("invalid", f"{resource_id!r} is not a valid FHIR id"),
@@ -176,7 +207,20 @@ def fhir_router(store: Store, *, base_url: str, clock: Callable[[], dt.datetime]
                 operation_outcome("not-found", f"{resource_type}/{resource_id} is not known"),
                 status_code=404,
             )
-        audit(request, "read", fhir_patient_id(resource), [f"{resource_type}/{resource_id}"])
+        owner = fhir_patient_id(resource)
+        if owner is None:
+            access.record(
+                request,
+                actor=who.id,
+                action=action,
+                subject=f"{resource_type}/{resource_id}",
+                outcome="allowed",
+                reason="resource names no patient",
+                role=who.role.value,
+            )
+        else:
+            access.require_patient(request, who, owner, _permission_for(resource_type), action)
+        audit(request, "read", owner, [f"{resource_type}/{resource_id}"])
         version = str(resource.get("meta", {}).get("versionId", "1"))
         return _fhir_json(resource, ETag=f'W/"{version}"')
 
@@ -184,12 +228,28 @@ def fhir_router(store: Store, *, base_url: str, clock: Callable[[], dt.datetime]
     def search(
         request: Request,
         resource_type: str,
+        who: Principal = Depends(principal),  # noqa: B008 -- a per-app dependency
         patient: str | None = Query(default=None, description="Patient id or Patient/<id>"),
     ) -> JSONResponse:
+        assert access is not None
         bad = _unsupported(resource_type)
         if bad is not None:
             return bad
+        action = "access.fhir_search"
         pid = None if patient is None else patient.removeprefix("Patient/")
+        if pid is None:
+            access.require(request, who, _permission_for(resource_type), action)
+            access.record(
+                request,
+                actor=who.id,
+                action=action,
+                subject="-",
+                outcome="denied",
+                reason="search without patient",
+                status=403,
+            )
+            raise AccessDeniedError(403, "searches must name one patient (patient=<id>)")
+        access.require_patient(request, who, pid, _permission_for(resource_type), action)
         found = store.fhir.search(resource_type, patient=pid)
         audit(request, "search-type", pid, [])  # BALP records the query, not every match
         self_url = f"{base}/fhir/{resource_type}" + (
