@@ -45,6 +45,9 @@ def _register_subcommands() -> None:
     from bedside.cli.beiwe_commands import beiwe_app
 
     app.add_typer(beiwe_app, name="beiwe")
+    from bedside.cli.device_commands import device_app
+
+    app.add_typer(device_app, name="device")
 
 
 _register_subcommands()
