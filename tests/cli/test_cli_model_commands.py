@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bedside.biomarkers import extract_daily
 from bedside.cli.app import app
-from bedside.models import DepresjonModel, list_labelled_recordings
+from bedside.models import ActigraphyRecording, DepresjonModel, list_labelled_recordings
 from bedside.sensors import read_depresjon
 
 runner = CliRunner()
@@ -65,7 +64,9 @@ def test_score_writes_one_row_per_renamed_recording(
 
     model = DepresjonModel.load(trained_model)
     by_name = {Path(name).stem: src for src, name in renames.items()}
-    expected = model.predict_proba([extract_daily(read_depresjon(by_name[r[0]])) for r in rows])
+    expected = model.predict_proba(
+        [ActigraphyRecording.from_frame(read_depresjon(by_name[r[0]])) for r in rows]
+    )
     for (participant, prob_text, predicted_text), prob_lib in zip(rows, expected, strict=True):
         prob = float(prob_text)
         assert 0.0 <= prob <= 1.0, participant

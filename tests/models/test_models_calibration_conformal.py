@@ -16,7 +16,7 @@ from bedside.models.calibration_metrics import (
     expected_calibration_error,
     reliability_curve,
 )
-from bedside.models.conformal import SplitConformal, empirical_coverage
+from bedside.models.conformal import SplitConformal, empirical_coverage, patient_coverage
 from bedside.models.metrics_ci import auroc, binary_scores, cluster_bootstrap
 
 
@@ -98,3 +98,73 @@ def test_conformal_json_round_trip_and_small_calibration_sets() -> None:
     assert SplitConformal.from_json(conf.to_json()) == conf
     with pytest.raises(ConfigurationError):
         SplitConformal.fit([0, 1], [0.1, 0.9], alpha=1.5)
+
+
+def _clustered_cohort(
+    rng: np.random.Generator, n_patients: int, days: int = 60
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, probabilities and patient ids with strongly correlated days within a patient.
+
+    Half the patients have one 25-day episode; a patient-level offset (SD 1.5 on the logit
+    scale) shared by all of a patient's days makes days within a patient far from exchangeable.
+    """
+    g = np.repeat(np.arange(n_patients), days)
+    day = np.tile(np.arange(days), n_patients)
+    start = rng.integers(0, days - 20, size=n_patients)
+    has_episode = rng.uniform(size=n_patients) < 0.5
+    y = (has_episode[g] & (day >= start[g]) & (day < start[g] + 25)).astype(float)
+    logit = 1.5 * (y - 0.5) + rng.normal(scale=1.5, size=n_patients)[g]
+    logit += 0.3 * rng.normal(size=g.size)
+    return y, 1.0 / (1.0 + np.exp(-logit)), g
+
+
+def test_patient_level_conformal_covers_new_patients_when_days_are_correlated() -> None:
+    """Row-level calibration under-covers new patients' days; one score per patient does not.
+
+    10 calibration patients, 40 new patients per draw, 150 draws (fixed seed). The patient-level
+    guarantee is on the mean over draws of each new patient's share of covered days.
+    """
+    rng = np.random.default_rng(0)
+    alpha = 0.1
+    row, random_day, max_all_0, max_all_1 = [], [], [], []
+    for _ in range(150):
+        yc, pc, gc = _clustered_cohort(rng, 10)
+        yt, pt, gt = _clustered_cohort(rng, 40)
+        by_row = SplitConformal.fit(yc, pc, alpha=alpha)
+        row.append(patient_coverage(by_row, yt, pt, gt)[0])
+        seed = int(rng.integers(1 << 30))
+        by_patient = SplitConformal.fit(yc, pc, alpha=alpha, groups=gc, seed=seed)
+        assert by_patient.unit == "patient"
+        assert by_patient.n_calibration_0 <= 10
+        random_day.append(patient_coverage(by_patient, yt, pt, gt)[0])
+        simultaneous = SplitConformal.fit(yc, pc, alpha=alpha, groups=gc, patient_score="max")
+        sets = simultaneous.prediction_sets(pt)
+        hit = sets[np.arange(yt.size), yt.astype(np.intp)]
+        for cls, out in ((0, max_all_0), (1, max_all_1)):
+            patients = np.unique(gt[yt == cls])
+            out.extend(bool(hit[(gt == g) & (yt == cls)].all()) for g in patients)
+    assert np.mean(random_day) >= 1.0 - alpha - 0.005
+    assert np.mean(row) < 1.0 - alpha - 0.02
+    # "max": every day of the patient's class is covered for >= 1 - alpha of new patients
+    assert np.mean(max_all_0) >= 1.0 - alpha - 0.01
+    assert np.mean(max_all_1) >= 1.0 - alpha - 0.01
+
+
+def test_patient_level_conformal_json_and_errors() -> None:
+    y = np.array([0, 0, 1, 1, 0, 1])
+    p = np.array([0.1, 0.3, 0.7, 0.9, 0.2, 0.6])
+    g = np.array(["a", "a", "a", "b", "b", "b"])
+    conf = SplitConformal.fit(y, p, alpha=0.5, groups=g, patient_score="max")
+    assert (conf.n_calibration_0, conf.n_calibration_1) == (2, 2)
+    # class 0 patient scores: a max(0.1, 0.3) = 0.3, b 0.2; rank ceil(3 * 0.5) = 2 -> 0.3
+    assert conf.threshold_0 == pytest.approx(0.3)
+    # class 1 scores 1 - p: a 0.3, b max(0.1, 0.4) = 0.4 -> 0.4
+    assert conf.threshold_1 == pytest.approx(0.4)
+    assert SplitConformal.from_json(conf.to_json()) == conf
+    old = {k: v for k, v in conf.to_json().items() if k not in ("unit", "patient_score")}
+    assert SplitConformal.from_json(old).unit == "row"
+    assert patient_coverage(conf, y, p, g) == pytest.approx((1.0, 1.0))
+    with pytest.raises(ConfigurationError, match="patient ids"):
+        SplitConformal.fit(y, p, groups=g[:3])
+    with pytest.raises(ConfigurationError, match="patient_score"):
+        SplitConformal.fit(y, p, groups=g, patient_score="mean")  # type: ignore[arg-type]

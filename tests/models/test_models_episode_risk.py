@@ -169,6 +169,9 @@ def test_estimates_carry_direction_and_conformal_set(
     model: EpisodeRiskModel, examples: list[EpisodeExamples]
 ) -> None:
     assert model.conformal is not None  # 16 patients: a quarter set aside for conformal
+    # calibrated with the patient as the unit: at most one score per calibration patient
+    assert model.conformal.unit == "patient"
+    assert model.conformal.n_calibration_0 + model.conformal.n_calibration_1 <= 2 * 4
     for est in model.estimates(examples[3].features, top_k=4):
         assert est.prediction_set_coverage == pytest.approx(0.9)
         assert est.prediction_set is not None
@@ -244,3 +247,5 @@ def test_evaluation_on_another_cohort(
     # header "AUROC [95% CI]" and value "x [lo, hi]" are both three tokens
     assert len(result.row().split()) == len(result.header().split())
     assert f"{result.coverage:.3f}/0.90" in result.row()
+    assert result.patient_coverage is not None
+    assert 0.0 <= result.patient_coverage <= 1.0

@@ -14,7 +14,7 @@ from bedside.cli.audit_commands import audit_app
 from bedside.cli.clinic_commands import clinic_app
 from bedside.cli.risk_commands import risk_app
 from bedside.cli.trends_commands import trends_app
-from bedside.domain import BedsideError, DailyBiomarkerTable
+from bedside.domain import BedsideError, SampleFrame
 
 __all__ = ["app", "main"]
 
@@ -206,11 +206,10 @@ def biomarkers_extract(
     typer.echo(f"wrote {table.n_days} days x {len(table.values)} biomarkers to {out}")
 
 
-def _read_depresjon_table(path: Path) -> DailyBiomarkerTable:
-    from bedside.biomarkers import extract_daily
+def _read_depresjon_frame(path: Path) -> SampleFrame:
     from bedside.sensors import read_depresjon
 
-    return extract_daily(read_depresjon(path))
+    return read_depresjon(path)
 
 
 def _participant_info(data_dir: Path) -> dict[str, Any] | None:
@@ -257,7 +256,7 @@ def model_train(
     try:
         model = train_depresjon(
             data_dir,
-            _read_depresjon_table,
+            _read_depresjon_frame,
             family="gbt" if family == "gbt" else "logistic",
             info=_participant_info(data_dir),
         )
@@ -283,7 +282,7 @@ def model_score(
     if not input_dir.is_dir():
         raise _fail(FileNotFoundError(f"{input_dir}: not a folder"))
     try:
-        scored = score_recordings(DepresjonModel.load(model), input_dir, _read_depresjon_table)
+        scored = score_recordings(DepresjonModel.load(model), input_dir, _read_depresjon_frame)
     except BedsideError as exc:
         raise _fail(exc) from exc
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -312,7 +311,7 @@ def model_evaluate(
     try:
         report = evaluate_depresjon(
             data_dir,
-            _read_depresjon_table,
+            _read_depresjon_frame,
             repeats=repeats,
             folds=folds,
             seed=seed,

@@ -100,5 +100,7 @@ def evaluate_shift(
             typer.echo(f"{family:<9}{name:<29}{result.row()}")
     typer.echo(
         "AUROC CI: 95% percentile bootstrap over patients; pred-obs: mean predicted minus "
-        "observed rate; cov/nominal: conformal prediction-set coverage of patient-days"
+        "observed rate; cov/nominal: conformal prediction-set coverage of patient-days; "
+        "pt-cov: mean over patients of the share of their days covered (the unit the "
+        "patient-level conformal calibration targets)"
     )

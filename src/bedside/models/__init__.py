@@ -6,8 +6,8 @@ import scikit-learn and are loaded lazily on first access, so that a device impo
 `bedside.models` never loads scikit-learn.
 
 The models layer does not import the readers (`bedside.sensors`): functions that start from files
-(`train_depresjon`, `score_recordings`, `evaluate_depresjon`) take a `RecordingReader`, e.g.
-``lambda path: extract_daily(read_depresjon(path))``.
+(`train_depresjon`, `score_recordings`, `evaluate_depresjon`) take a `RecordingReader` returning
+minute samples, e.g. ``bedside.sensors.read_depresjon``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ import importlib
 from typing import TYPE_CHECKING
 
 from bedside.models.depresjon_features import (
+    FEATURE_SET,
     MAX_DAYS,
     PAPER_DAY_FEATURES,
-    PARTICIPANT_BIOMARKERS,
+    PARTICIPANT_FEATURES,
+    ActigraphyRecording,
     RecordingReader,
     complete_days,
     list_labelled_recordings,
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
         MetricSummary,
         ParticipantInfo,
         evaluate_depresjon,
-        evaluate_tables,
+        evaluate_recordings,
     )
 
 _LAZY: dict[str, str] = {
@@ -69,7 +71,7 @@ _LAZY: dict[str, str] = {
     "MetricSummary": "bedside.models.evaluation",
     "ParticipantInfo": "bedside.models.evaluation",
     "evaluate_depresjon": "bedside.models.evaluation",
-    "evaluate_tables": "bedside.models.evaluation",
+    "evaluate_recordings": "bedside.models.evaluation",
 }
 
 
@@ -86,11 +88,13 @@ __all__ = [
     "DEFAULT_EPISODE_BIOMARKERS",
     "DEPRESJON_MODEL_ID",
     "EPISODE_RISK_MODEL_ID",
+    "FEATURE_SET",
     "HORIZON_DAYS",
     "MAX_DAYS",
     "PAPER_DAY_FEATURES",
-    "PARTICIPANT_BIOMARKERS",
+    "PARTICIPANT_FEATURES",
     "WINDOWS_DAYS",
+    "ActigraphyRecording",
     "BaselineLike",
     "DepresjonModel",
     "EpisodeExamples",
@@ -108,7 +112,7 @@ __all__ = [
     "episode_feature_names",
     "episode_features",
     "evaluate_depresjon",
-    "evaluate_tables",
+    "evaluate_recordings",
     "export_onnx",
     "list_labelled_recordings",
     "paper_day_features",

@@ -1,11 +1,13 @@
 """The Depresjon research benchmark classifier: depressed vs control, a probability per participant.
 
 A research benchmark of how much signal the biomarkers carry; it is never the clinical model.
-Features: `bedside.models.depresjon_features` (medians and IQRs over the first complete days; no
-dates, months, day length or seasonal clock times). Missing features are imputed with the training
-median (stored in the bundle). Model: standardisation + L2 logistic regression (default) or
-gradient-boosted trees (`bedside.models.risk_families`), sigmoid-calibrated on stratified folds of
-participants (one row per participant, so folds are subject-level), exported to ONNX; the decision
+Features: `bedside.models.depresjon_features` (14 participant-level actigraphy features over the
+first complete days: activity level and distribution, nonparametric rhythm measures, rest and
+day-to-day variability; no dates, months, day length or clock times). Missing features are imputed
+with the training median (stored in the bundle). Model: standardisation + L2 logistic regression
+(default, C = 0.1: strong regularisation for a few dozen participants) or gradient-boosted trees
+(`bedside.models.risk_families`), sigmoid-calibrated on stratified folds of participants (one row
+per participant, so folds are subject-level), exported to ONNX; the decision
 threshold (0.5 by default) is stored in the bundle. Training also runs a short repeated
 subject-level cross-validation (`bedside.models.evaluation`, 5 x 5-fold by default) whose results
 go into the bundle and its model card (`bedside.models.model_card`).
@@ -26,7 +28,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bedside.domain import DailyBiomarkerTable, InputFormatError, InsufficientDataError, ModelError
+from bedside.domain import InputFormatError, InsufficientDataError, ModelError
 from bedside.inference import (
     BundleVerifier,
     FeatureSpec,
@@ -36,8 +38,10 @@ from bedside.inference import (
     save_bundle,
 )
 from bedside.models.depresjon_features import (
+    FEATURE_SET,
     MAX_DAYS,
-    PARTICIPANT_BIOMARKERS,
+    PARTICIPANT_FEATURES,
+    ActigraphyRecording,
     RecordingReader,
     list_labelled_recordings,
     participant_feature_names,
@@ -112,7 +116,7 @@ class DepresjonModel:
     Parameters
     ----------
     bundle : ModelBundle
-        With ``extra`` holding ``biomarkers``, ``max_days`` and ``imputation``.
+        With ``extra`` holding ``feature_set``, ``max_days`` and ``imputation``.
     sklearn_estimator : object or None
         The fitted scikit-learn pipeline right after training (parity checks); None when loaded.
     """
@@ -121,40 +125,36 @@ class DepresjonModel:
         self.bundle = bundle
         self.onnx = bundle.onnx_model()
         try:
-            biomarkers = bundle.extra["biomarkers"]
+            feature_set = bundle.extra["feature_set"]
             max_days = bundle.extra["max_days"]
             fill = bundle.extra["imputation"]
-            if not isinstance(biomarkers, list) or not isinstance(max_days, int):
-                raise TypeError("biomarkers must be a list and max_days an integer")
-            self.biomarkers = tuple(str(b) for b in biomarkers)
+            if feature_set != FEATURE_SET or not isinstance(max_days, int):
+                raise TypeError(
+                    f"feature set {feature_set!r} is not {FEATURE_SET!r} or max_days not an integer"
+                )
             self.max_days = max_days
             self.imputation = np.asarray(fill, dtype=np.float64)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"bundle {bundle.model_id}: not a Depresjon model ({exc!r})") from exc
-        names = participant_feature_names(self.biomarkers)
+        names = participant_feature_names()
         if bundle.feature_names != names or self.imputation.shape != (len(names),):
-            raise ModelError(f"bundle {bundle.model_id}: features do not match its biomarkers")
+            raise ModelError(f"bundle {bundle.model_id}: features do not match {FEATURE_SET}")
         self.sklearn_estimator = sklearn_estimator
 
     @property
     def threshold(self) -> float:
         return self.bundle.threshold
 
-    def features(self, tables: Sequence[DailyBiomarkerTable]) -> FloatArray:
-        """Imputed participant features, shape (n_tables, n_features), bundle order."""
-        raw = np.vstack(
-            [
-                participant_features(t, max_days=self.max_days, biomarkers=self.biomarkers)
-                for t in tables
-            ]
-        )
+    def features(self, recordings: Sequence[ActigraphyRecording]) -> FloatArray:
+        """Imputed participant features, shape (n_recordings, n_features), bundle order."""
+        raw = np.vstack([participant_features(r, max_days=self.max_days) for r in recordings])
         return impute(raw, self.imputation)
 
-    def predict_proba(self, tables: Sequence[DailyBiomarkerTable]) -> FloatArray:
-        """Probability of depression per table (onnxruntime), shape (n_tables,)."""
-        if not tables:
+    def predict_proba(self, recordings: Sequence[ActigraphyRecording]) -> FloatArray:
+        """Probability of depression per recording (onnxruntime), shape (n_recordings,)."""
+        if not recordings:
             return np.empty(0)
-        return self.onnx.predict_proba(self.features(tables))
+        return self.onnx.predict_proba(self.features(recordings))
 
     def save(self, path: Path | str) -> Path:
         """Write the bundle and its model card; returns the manifest path."""
@@ -175,7 +175,6 @@ def build_depresjon_model(
     C: float = 0.1,
     seed: int = 0,
     max_days: int = MAX_DAYS,
-    biomarkers: Sequence[str] = PARTICIPANT_BIOMARKERS,
     threshold: float = 0.5,
     training: dict[str, JsonValue] | None = None,
     family: Family = "logistic",
@@ -188,7 +187,8 @@ def build_depresjon_model(
         if family == "logistic"
         else fit_family(family, X, y, folds=3, seed=seed)
     )
-    names = participant_feature_names(biomarkers)
+    names = participant_feature_names()
+    descriptions = dict(PARTICIPANT_FEATURES)
     meta: dict[str, JsonValue] = {
         "purpose": "research benchmark (Depresjon); never the clinical model",
         "n_participants": int(y.size),
@@ -198,6 +198,7 @@ def build_depresjon_model(
         "family": family,
         "estimator": family_description(family, C=C),
         "days": f"first {max_days} complete days per recording",
+        "features": f"{FEATURE_SET}: participant actigraphy features, no dates or clock times",
         "scikit_learn": sklearn.__version__,
     }
     meta.update(training or {})
@@ -205,10 +206,10 @@ def build_depresjon_model(
         model_id=DEPRESJON_MODEL_ID if family == "logistic" else f"{DEPRESJON_MODEL_ID}.gbt",
         version="0.1.0",
         onnx_bytes=export_onnx(estimator, len(names)),
-        features=tuple(FeatureSpec(n, "float32", "over days, registry unit") for n in names),
+        features=tuple(FeatureSpec(n, "float32", descriptions[n]) for n in names),
         threshold=threshold,
         training=meta,
-        extra={"biomarkers": list(biomarkers), "max_days": max_days, "imputation": fill.tolist()},
+        extra={"feature_set": FEATURE_SET, "max_days": max_days, "imputation": fill.tolist()},
     )
     return DepresjonModel(bundle, sklearn_estimator=estimator)
 
@@ -231,7 +232,7 @@ def train_depresjon(
     root : Path
         Folder with ``condition/*.csv`` (depressed) and ``control/*.csv`` recordings.
     read : RecordingReader
-        Reads one recording into its daily biomarker table.
+        Reads one recording file into its minute samples.
     C : float
         Inverse L2 regularisation of the logistic regression.
     family : {"logistic", "gbt"}
@@ -241,17 +242,17 @@ def train_depresjon(
         Repeats of the subject-level evaluation recorded in the model card (5-fold, fewer
         folds when a class has fewer than 5 participants; 0 skips it).
     """
-    from bedside.models.evaluation import evaluate_tables
+    from bedside.models.evaluation import evaluate_recordings
 
     recordings = list_labelled_recordings(root)
-    tables = [read(path) for _, _, path in recordings]
-    raw = np.vstack([participant_features(t, max_days=max_days) for t in tables])
+    loaded = [ActigraphyRecording.from_frame(read(path)) for _, _, path in recordings]
+    raw = np.vstack([participant_features(t, max_days=max_days) for t in loaded])
     y = np.array([label for _, label, _ in recordings], dtype=np.int_)
     training: dict[str, JsonValue] = {"training_data": str(root.name)}
     card_folds = int(min(5, np.bincount(y, minlength=2).min()))
     if card_repeats and card_folds >= 2:
-        report = evaluate_tables(
-            tables,
+        report = evaluate_recordings(
+            loaded,
             list(y),
             repeats=card_repeats,
             folds=card_folds,
@@ -275,7 +276,7 @@ def score_recordings(
     paths = sorted(Path(input_dir).glob("*.csv"))
     if not paths:
         raise InputFormatError(str(input_dir), "no *.csv recordings found")
-    probs = model.predict_proba([read(p) for p in paths])
+    probs = model.predict_proba([ActigraphyRecording.from_frame(read(p)) for p in paths])
     return [
         ScoredRecording(p.stem, float(prob), bool(prob >= model.threshold))
         for p, prob in zip(paths, probs, strict=True)

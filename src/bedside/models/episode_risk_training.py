@@ -11,11 +11,14 @@ Procedure (patients are the unit everywhere, never days):
    On the pooled out-of-fold probabilities: AUROC with a 95 % patient-bootstrap interval, Brier
    score (next to the base-rate Brier), ECE and the reliability curve
    (`bedside.models.calibration_metrics`), and the empirical coverage of conformal sets built the
-   same way (thresholds from the other folds' held-out rows).
+   same way (thresholds from the other folds' held-out patients), pooled over patient-days and as
+   the mean over patients of each patient's covered share.
 2. Split conformal: a `conformal_fraction` of patients (seeded) is set aside; the shipped model is
    fitted on the remaining patients and the conformal thresholds come from its probabilities on
-   the set-aside patients (`bedside.models.conformal`). With fewer than 8 patients no patients are
-   set aside and the bundle has no conformal thresholds.
+   the set-aside patients (`bedside.models.conformal`, calibrated with the patient as the unit:
+   one randomly drawn day per patient and class, so correlated days of a patient do not shrink
+   the thresholds). With fewer than 8 patients no patients are set aside and the bundle has no
+   conformal thresholds.
 3. The model card (`bedside.models.model_card`) is built from this metadata.
 """
 
@@ -38,7 +41,7 @@ from sklearn.preprocessing import StandardScaler
 from bedside.domain import ConfigurationError, InsufficientDataError
 from bedside.inference import FeatureSpec, JsonValue, ModelBundle
 from bedside.models.calibration_metrics import calibration_summary
-from bedside.models.conformal import SplitConformal, empirical_coverage
+from bedside.models.conformal import SplitConformal, empirical_coverage, patient_coverage
 from bedside.models.episode_examples import EpisodeExamples
 from bedside.models.episode_risk import EPISODE_RISK_MODEL_ID, HORIZON_DAYS, EpisodeRiskModel
 from bedside.models.features import WINDOWS_DAYS, Z_CLIP
@@ -188,11 +191,17 @@ def held_out_metrics(
     covered = np.zeros(yd.size, dtype=bool)
     for k in np.unique(fd):
         cal_rows, test_rows = fd != k, fd == k
-        conf = SplitConformal.fit(yd[cal_rows], pd_[cal_rows], alpha=alpha)
+        conf = SplitConformal.fit(
+            yd[cal_rows], pd_[cal_rows], alpha=alpha, groups=gd[cal_rows], seed=seed
+        )
         sets = conf.prediction_sets(pd_[test_rows])
         covered[test_rows] = sets[np.arange(sets.shape[0]), yd[test_rows].astype(np.intp)]
     out["conformal_alpha"] = alpha
+    out["conformal_unit"] = "patient (one random day per patient and class)"
     out["conformal_coverage"] = float(covered.mean())
+    _, patient_index = np.unique(gd, return_inverse=True)
+    share = np.bincount(patient_index, weights=covered) / np.bincount(patient_index)
+    out["conformal_patient_coverage"] = float(share.mean())
     return out
 
 
@@ -270,14 +279,21 @@ def train_episode_risk(
     conformal_meta: dict[str, JsonValue] = {"note": "no conformal thresholds (too few patients)"}
     if n_conformal:
         p_conf = model.predict_proba(as_float32(X[is_conf]))[:, 1]
-        conformal = SplitConformal.fit(y[is_conf], p_conf, alpha=alpha)
+        conformal = SplitConformal.fit(
+            y[is_conf], p_conf, alpha=alpha, groups=groups[is_conf], seed=seed
+        )
         extra["conformal"] = conformal.to_json()  # type: ignore[assignment]
+        mean_share, _ = patient_coverage(conformal, y[is_conf], p_conf, groups[is_conf])
         conformal_meta = {
-            "method": "class-conditional split conformal, score 1 - p(true class)",
+            "method": (
+                "class-conditional split conformal, score 1 - p(true class), calibrated with the "
+                "patient as the unit (one random day per patient and class)"
+            ),
             "calibration_patients": n_conformal,
             "calibration_patient_days": int(is_conf.sum()),
             "alpha": alpha,
             "coverage_on_calibration_rows": empirical_coverage(conformal, y[is_conf], p_conf),
+            "patient_coverage_on_calibration_patients": mean_share,
         }
     if family == "logistic":
         explanation = _explanation(

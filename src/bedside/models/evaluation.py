@@ -16,9 +16,14 @@ all days of a participant are in one fold. In each fold, on the same split:
   test participant's score is the mean of its days' decision values, predicted depressed when that
   mean is > 0; day-level predictions give the day-level F1 and MCC the paper reports.
 
-- MADRS severity (``madrs1``, patients with a score only; when participant information is given):
-  ridge regression (alpha 10) on the standardised participant features, fitted on the training
-  fold's patients, against predicting the training fold's mean MADRS; mean absolute error.
+- MADRS severity (``madrs1``, patients with a score only; when participant information is given;
+  repeated K-fold over those patients): mean absolute error of (a) ridge regression (alpha 10) on
+  the standardised participant features, (b) the same ridge shrunk towards the training fold's
+  mean, ``mean + s * (ridge - mean)``, with ``s`` in {0, 0.25, 0.5, 0.75, 1} chosen inside the
+  training fold by leave-one-out MAE with the one-standard-error rule (the smallest ``s`` whose
+  MAE is within one SE of the best; Hastie, Tibshirani and Friedman 2009, section 7.10), so that
+  without a reliable signal it predicts the mean, and (c) predicting the training fold's mean.
+  The share of folds in which (b) chose ``s = 0`` is reported.
 
 Metrics: participant-level AUROC, balanced accuracy, MCC and F1 (depressed = positive), and
 day-level F1 and MCC. Subgroups (sex, age band below / from 40 years, when participant information
@@ -47,7 +52,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from bedside.domain import ConfigurationError, DailyBiomarkerTable, InsufficientDataError
+from bedside.domain import ConfigurationError, InsufficientDataError
 from bedside.models.depresjon_classifier import (
     fit_depresjon_estimator,
     imputation_values,
@@ -55,6 +60,7 @@ from bedside.models.depresjon_classifier import (
 )
 from bedside.models.depresjon_features import (
     MAX_DAYS,
+    ActigraphyRecording,
     RecordingReader,
     list_labelled_recordings,
     paper_day_features,
@@ -69,7 +75,7 @@ __all__ = [
     "MetricSummary",
     "ParticipantInfo",
     "evaluate_depresjon",
-    "evaluate_tables",
+    "evaluate_recordings",
 ]
 
 
@@ -150,6 +156,7 @@ class EvaluationReport:
     subgroups: dict[str, tuple[int, int, MetricSummary | None]] = field(default_factory=dict)
     madrs: dict[str, MetricSummary] = field(default_factory=dict)
     madrs_n: int = 0
+    madrs_shrinkage_zero_share: float = float("nan")
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form (metrics as ``{estimate, low, high}``)."""
@@ -175,7 +182,15 @@ class EvaluationReport:
                 k: {"n": n, "n_depressed": npos, "auroc": None if m is None else one(m)}
                 for k, (n, npos, m) in self.subgroups.items()
             },
-            "madrs_regression": {"n_patients": self.madrs_n, **block(self.madrs)},
+            "madrs_regression": {
+                "n_patients": self.madrs_n,
+                **block(self.madrs),
+                "shrinkage_zero_share": (
+                    None
+                    if math.isnan(self.madrs_shrinkage_zero_share)
+                    else self.madrs_shrinkage_zero_share
+                ),
+            },
             "interval": self.ci_method,
             "notes": list(self.notes),
         }
@@ -217,8 +232,11 @@ class EvaluationReport:
                 rows.append(f"  {name:<24}n={n:<4}depressed={npos:<4}{shown}")
         if self.madrs:
             rows.append(
-                f"MADRS regression ({self.madrs_n} patients with a score), mean absolute error: "
-                f"ridge {self.madrs['ridge_mae']}, predict-the-mean {self.madrs['mean_mae']}"
+                f"MADRS regression ({self.madrs_n} patients with a score), mean absolute error "
+                f"(points): ridge {self.madrs['ridge_mae']}, ridge shrunk to the mean "
+                f"{self.madrs['shrunk_mae']}, predict-the-mean {self.madrs['mean_mae']}; "
+                f"shrinkage chose s = 0 (the mean) in "
+                f"{100 * self.madrs_shrinkage_zero_share:.0f}% of folds"
             )
         return "\n".join([head, *rows, f"interval: {self.ci_method}", *self.notes])
 
@@ -308,34 +326,85 @@ def _day_metrics(
     return _summaries({"f1": values["f1"], "mcc": values["mcc"]})
 
 
+SHRINKAGE_GRID: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""Candidate factors ``s`` of the shrunk MADRS regression (0 = the training mean)."""
+
+RIDGE_ALPHA = 10.0
+
+
+def _ridge_predict(X_train: FloatArray, t_train: FloatArray, X_test: FloatArray) -> FloatArray:
+    """Ridge (alpha `RIDGE_ALPHA`) on standardised, median-imputed features."""
+    fill = imputation_values(X_train)
+    A = impute(X_train, fill)
+    scaler = StandardScaler().fit(A)
+    ridge = Ridge(alpha=RIDGE_ALPHA).fit(scaler.transform(A), t_train)
+    out: FloatArray = ridge.predict(scaler.transform(impute(X_test, fill)))
+    return out
+
+
+def shrinkage_factor(X: FloatArray, target: FloatArray) -> float:
+    """In-sample choice of ``s`` (module docstring): leave-one-out MAE, one-standard-error rule.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, n_features)
+        Training participants' features (NaN allowed; imputed inside each leave-one-out fit).
+    target : ndarray, shape (n,)
+        Their MADRS scores (points).
+
+    Returns
+    -------
+    float
+        The chosen factor from `SHRINKAGE_GRID`; 0 with fewer than 3 participants.
+    """
+    n = target.size
+    if n < 3:
+        return 0.0
+    grid = np.asarray(SHRINKAGE_GRID)
+    errors = np.zeros((grid.size, n))
+    for i in range(n):
+        rest = np.arange(n) != i
+        mean = float(target[rest].mean())
+        pred = float(_ridge_predict(X[rest], target[rest], X[i : i + 1])[0])
+        errors[:, i] = np.abs(mean + grid * (pred - mean) - target[i])
+    mae = errors.mean(axis=1)
+    se = errors.std(axis=1, ddof=1) / np.sqrt(n)
+    best = int(np.argmin(mae))
+    return float(grid[int(np.flatnonzero(mae <= mae[best] + se[best])[0])])
+
+
 def _madrs(
     raw: FloatArray, madrs: FloatArray, *, repeats: int, folds: int, seed: int, n_bootstrap: int
-) -> tuple[int, dict[str, MetricSummary]]:
-    """Ridge vs predict-the-mean MAE over repeated K-fold of the patients with a score."""
+) -> tuple[int, dict[str, MetricSummary], float]:
+    """Ridge, shrunk ridge and predict-the-mean MAE over repeated K-fold of the scored patients.
+
+    Returns the number of patients, the MAE summaries and the share of folds with ``s = 0``.
+    """
     rows = np.flatnonzero(np.isfinite(madrs))
     k = min(folds, rows.size)
     if k < 2:
-        return int(rows.size), {}
+        return int(rows.size), {}, float("nan")
     X, target = raw[rows], madrs[rows]
-    err_ridge = np.zeros((repeats, rows.size))
-    err_mean = np.zeros((repeats, rows.size))
+    errors = {name: np.zeros((repeats, rows.size)) for name in ("ridge", "shrunk", "mean")}
+    factors = []
     for r in range(repeats):
         for train, test in KFold(k, shuffle=True, random_state=seed + r).split(X):
-            fill = imputation_values(X[train])
-            scaler = StandardScaler().fit(impute(X[train], fill))
-            ridge = Ridge(alpha=10.0).fit(scaler.transform(impute(X[train], fill)), target[train])
-            pred = ridge.predict(scaler.transform(impute(X[test], fill)))
-            err_ridge[r, test] = np.abs(pred - target[test])
-            err_mean[r, test] = np.abs(target[train].mean() - target[test])
+            mean = float(target[train].mean())
+            pred = _ridge_predict(X[train], target[train], X[test])
+            factor = shrinkage_factor(X[train], target[train])
+            factors.append(factor)
+            errors["ridge"][r, test] = np.abs(pred - target[test])
+            errors["shrunk"][r, test] = np.abs(mean + factor * (pred - mean) - target[test])
+            errors["mean"][r, test] = np.abs(mean - target[test])
     rng = np.random.default_rng(seed)
     n = rows.size
     boot = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_bootstrap)])
     w = np.vstack([np.ones(n), boot]).astype(np.float64)
     out = {}
-    for name, err in (("ridge_mae", err_ridge), ("mean_mae", err_mean)):
+    for name, err in errors.items():
         v = (w @ err.T) / w.sum(axis=1, keepdims=True)  # (1 + B, r)
-        out[name] = _summaries({name: v})[name]
-    return int(n), out
+        out[f"{name}_mae"] = _summaries({name: v})[name]
+    return int(n), out, float(np.mean(np.asarray(factors) == 0.0))
 
 
 def _subgroups(
@@ -370,8 +439,8 @@ def _subgroups(
     return out
 
 
-def evaluate_tables(
-    tables: Sequence[DailyBiomarkerTable],
+def evaluate_recordings(
+    recordings: Sequence[ActigraphyRecording],
     labels: Sequence[int],
     *,
     repeats: int = 20,
@@ -383,22 +452,22 @@ def evaluate_tables(
     info: Sequence[ParticipantInfo | None] | None = None,
     families: Sequence[str] = ("logistic", "gbt"),
 ) -> EvaluationReport:
-    """Run the protocol of the module docstring on participants' daily tables.
+    """Run the protocol of the module docstring on participants' recordings.
 
     Parameters
     ----------
-    tables : sequence of DailyBiomarkerTable
+    recordings : sequence of ActigraphyRecording
         One per participant.
     labels : sequence of int
-        1 depressed, 0 control, aligned with `tables`.
+        1 depressed, 0 control, aligned with `recordings`.
     info : sequence of ParticipantInfo or None, optional
         Sex, age band and MADRS per participant (subgroups and severity regression).
     families : sequence of str
         Model families to evaluate; ``logistic`` is always evaluated.
     """
     y = np.asarray(labels, dtype=np.int_)
-    if y.size != len(tables):
-        raise ConfigurationError("one label per table is required")
+    if y.size != len(recordings):
+        raise ConfigurationError("one label per recording is required")
     if info is not None and len(info) != y.size:
         raise ConfigurationError("one participant information item per table is required")
     counts = np.bincount(y, minlength=2)
@@ -406,8 +475,8 @@ def evaluate_tables(
         raise InsufficientDataError(f"each class needs at least {folds} participants, got {counts}")
     if repeats < 1:
         raise ConfigurationError("repeats must be >= 1")
-    raw = np.vstack([participant_features(t, max_days=max_days) for t in tables])
-    days = [paper_day_features(t, max_days=max_days) for t in tables]
+    raw = np.vstack([participant_features(t, max_days=max_days) for t in recordings])
+    days = [paper_day_features(t.table, max_days=max_days) for t in recordings]
     n_days = np.array([d.shape[0] for d in days], dtype=np.int_)
     n = y.size
     use_gbt = "gbt" in families
@@ -457,12 +526,13 @@ def evaluate_tables(
     subgroups: dict[str, tuple[int, int, MetricSummary | None]] = {}
     madrs: dict[str, MetricSummary] = {}
     madrs_n = 0
+    madrs_zero_share = float("nan")
     if info is not None:
         subgroups = _subgroups(prob, y, info, seed=seed, n_bootstrap=n_bootstrap)
         target = np.array(
             [np.nan if i is None or i.madrs is None else float(i.madrs) for i in info]
         )
-        madrs_n, madrs = _madrs(
+        madrs_n, madrs, madrs_zero_share = _madrs(
             raw, target, repeats=repeats, folds=folds, seed=seed, n_bootstrap=n_bootstrap
         )
     return EvaluationReport(
@@ -486,6 +556,7 @@ def evaluate_tables(
         subgroups=subgroups,
         madrs=madrs,
         madrs_n=madrs_n,
+        madrs_shrinkage_zero_share=madrs_zero_share,
     )
 
 
@@ -507,14 +578,14 @@ def evaluate_depresjon(
     root : Path
         Folder with ``condition/*.csv`` and ``control/*.csv``.
     read : RecordingReader
-        Reads one recording into its daily biomarker table.
+        Reads one recording file into its minute samples.
     info : mapping of participant (file stem) to ParticipantInfo, optional
         From ``scores.csv``; enables subgroup metrics and the MADRS regression.
     """
     recordings = list_labelled_recordings(root)
-    tables = [read(path) for _, _, path in recordings]
-    return evaluate_tables(
-        tables,
+    loaded = [ActigraphyRecording.from_frame(read(path)) for _, _, path in recordings]
+    return evaluate_recordings(
+        loaded,
         [label for _, label, _ in recordings],
         repeats=repeats,
         folds=folds,

@@ -134,7 +134,10 @@ def _episode_card(bundle: ModelBundle) -> ModelCard:
         "brier": held.get("brier"),
         "brier of the base rate": held.get("brier_base_rate"),
         "ece (10 bins)": held.get("ece"),
-        "conformal coverage (held-out folds)": held.get("conformal_coverage"),
+        "conformal coverage of patient-days (held-out folds)": held.get("conformal_coverage"),
+        "conformal coverage, mean per patient (held-out folds)": held.get(
+            "conformal_patient_coverage"
+        ),
         "conformal alpha": held.get("conformal_alpha"),
     }
     return ModelCard(
@@ -171,8 +174,10 @@ def _episode_card(bundle: ModelBundle) -> ModelCard:
             "Trained and evaluated on synthetic cohorts only: its real-world accuracy is unknown.",
             "Held-out metrics pool patient-days of held-out patients; days of one patient are "
             "correlated, so intervals resample patients.",
-            "Conformal sets assume new patients are exchangeable with the calibration patients; "
-            "days within a patient are not exchangeable, so coverage is approximate per day.",
+            "Conformal sets are calibrated with the patient as the unit (one random day per "
+            "patient and class): they cover a random day of a new patient with probability "
+            ">= 1 - alpha if new patients are exchangeable with the calibration patients; "
+            "under cohort shift coverage is not guaranteed.",
             "Missing biomarkers are imputed as 'at baseline'; the coverage feature flags this.",
             f"Interval: {t.get('interval')}",
         ],
@@ -198,6 +203,12 @@ def _depresjon_card(bundle: ModelBundle) -> ModelCard:
     metrics.update(
         {f"paper 3-feature baseline {k}": v for k, v in _dict(ev.get("paper_baseline")).items()}
     )
+    metrics.update(
+        {
+            f"paper 3-feature baseline day-level {k}": v
+            for k, v in _dict(ev.get("paper_baseline_days")).items()
+        }
+    )
     if ev.get("madrs_regression"):
         metrics["MADRS regression (mean absolute error)"] = ev.get("madrs_regression")
     subgroups = _dict(ev.get("subgroups_logistic_auroc")) if family == "logistic" else {}
@@ -220,6 +231,7 @@ def _depresjon_card(bundle: ModelBundle) -> ModelCard:
             "participants": t.get("n_participants"),
             "depressed": t.get("n_depressed"),
             "days": t.get("days"),
+            "features": t.get("features"),
             "citation": (
                 "Garcia-Ceja E. et al. Depresjon: A Motor Activity Database of Depression "
                 "Episodes in Unipolar and Bipolar Patients. MMSys 2018. "
