@@ -48,6 +48,9 @@ def _register_subcommands() -> None:
     from bedside.cli.device_commands import device_app
 
     app.add_typer(device_app, name="device")
+    from bedside.cli.roster_commands import roster_app
+
+    app.add_typer(roster_app, name="roster")
 
 
 _register_subcommands()
@@ -153,7 +156,9 @@ def demo(
         typer.echo(
             f"Log in at {base_url}/login as psychiatrist-1 (or psychiatrist-2.."
             f"{DEMO_CLINICIANS - 1}, care-coordinator-1, {access_setup.DEMO_AUDITOR}) with "
-            f"password: {password}   (API clients: POST {base_url}/auth/token)"
+            f"password: {password}   (each psychiatrist sees their own caseload; the care "
+            f"coordinator sees every patient's queue but no findings; API clients: POST "
+            f"{base_url}/auth/token)"
         )
         app_ = create_app(result.store, base_url=base_url, clock=lambda: end, access=access)
         serve_app(app_, host=host, port=port)

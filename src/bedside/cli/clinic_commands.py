@@ -70,8 +70,19 @@ def api(
     keystore: Annotated[Path, typer.Option(help="api.keystore.json")],
     processor_url: Annotated[str, typer.Option(help="Base URL of the processor.")],
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8100,
+    roster: Annotated[
+        Path | None,
+        typer.Option(help="Staff roster (bedside roster ...): enables the dashboard and FHIR API."),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="URL clients use (access tokens' audience).")
+    ] = None,
 ) -> None:
-    """Run the ingest API (holds only the signing key) in front of a processor."""
+    """Run the ingest API (holds only the signing key) in front of a processor.
+
+    With ``--roster`` the dashboard and FHIR read API are served to the roster's clinicians
+    (log-in, roles, care team and consent checks, audited); without it they answer 401.
+    """
     import httpx
     import uvicorn
 
@@ -88,7 +99,28 @@ def api(
     typer.echo(
         f"ingest API {identity.did}; processor {processor_url}: {service.decryptor.attestation}"
     )
-    uvicorn.run(create_app(store, ingest=service), host="127.0.0.1", port=port, log_level="warning")
+    access = None
+    url = base_url or f"http://127.0.0.1:{port}"
+    if roster is not None:
+        import datetime as dt
+
+        from bedside.server.access_control import AccessControl
+        from bedside.server.clinician_auth import ClinicianTokens
+        from bedside.server.consent_lookup import SqlConsentLookup
+        from bedside.server.roster_file import load_roster
+
+        def now() -> dt.datetime:
+            return dt.datetime.now(dt.UTC)
+
+        access = AccessControl(
+            load_roster(roster),
+            ClinicianTokens(identity, audience=url, clock=now),
+            SqlConsentLookup(store.engine),
+            service.audit,
+            clock=now,
+        )
+    app = create_app(store, base_url=url, ingest=service, access=access)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 @clinic_app.command("migrate")
