@@ -18,6 +18,7 @@ from bedside.server.dashboard import dashboard_router
 from bedside.server.fhir_api import fhir_router
 from bedside.server.ingest import IngestService
 from bedside.server.ingest_api import ingest_router
+from bedside.server.recommendation_actions import recommendation_actions_router
 from bedside.store import Store
 
 __all__ = ["create_app"]
@@ -89,6 +90,7 @@ def create_app(
     app.add_exception_handler(AccessDeniedError, access_denied_handler)
     app.include_router(fhir_router(store, base_url=base, clock=clock, access=access))
     app.include_router(dashboard_router(store, clock=clock, access=access))
+    app.include_router(recommendation_actions_router(store, clock=clock, access=access))
     if access is not None:
         secure = base.startswith("https://") if secure_cookies is None else secure_cookies
         app.include_router(access_router(access, secure_cookies=secure))
