@@ -49,6 +49,7 @@ bench: bootstrap
 		--cohort effect_activity_sd=0.9 --cohort effect_sleep_duration_sd=0.9 --json out/triage-evaluation.json
 	$(BIN)/python bench/cds_hooks.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/access.py
 	$(BIN)/python bench/importers.py
 	$(BIN)/bedside risk evaluate-shift
 	@if [ -f $(DEPRESJON)/scores.csv ]; then \

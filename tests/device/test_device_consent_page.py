@@ -221,3 +221,17 @@ def test_edited_consent_file_fails_loudly(device: Device) -> None:
     path.write_text(path.read_text().replace('"token": "ey', '"token": "eyX'))
     with pytest.raises(StoreError, match="does not verify"):
         ConsentBook(device.folder).records()
+
+
+def test_active_consent_is_what_the_agent_may_send_under(device: Device) -> None:
+    book = ConsentBook(device.folder)
+    assert book.active(device.clinic.did, NOW) is None  # nothing signed: nothing sent
+    device.grant()
+    active = book.active(device.clinic.did, NOW)
+    assert active is not None
+    assert book.active(device.clinic.did, NOW + dt.timedelta(days=400)) is None  # expired
+    assert book.active(Identity.generate(PartyKind.CLINIC_SERVICE).did, NOW) is None
+    device.client.post(
+        "/consents/revoke", data={"consent_id": active.grant.id, "passphrase": PASSPHRASE}
+    )
+    assert book.active(device.clinic.did, NOW) is None

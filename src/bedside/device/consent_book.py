@@ -130,6 +130,16 @@ class ConsentBook:
             out.append(ConsentRecord(grant, str(row["token"]), revocation, rev_token))
         return sorted(out, key=lambda r: r.grant.valid_from, reverse=True)
 
+    def active(self, clinic_did: str, now: dt.datetime) -> ConsentRecord | None:
+        """The consent to `clinic_did` in force at `now` (latest-ending), or None: the device
+        agent releases findings to that clinic only under it, so revoking here stops sending."""
+        live = [
+            r
+            for r in self.records()
+            if r.grant.grantee_did == clinic_did and r.status(now) == "active"
+        ]
+        return max(live, key=lambda r: r.grant.valid_until, default=None)
+
     def add(self, token: str) -> None:
         """Keep a newly signed consent."""
         _write(self.path, [*self._raw(), {"token": token, "revocation_token": None}])
