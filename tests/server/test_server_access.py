@@ -264,3 +264,16 @@ def test_without_access_control_patient_routes_are_401() -> None:
     assert client.get("/").status_code == 401
     assert client.get("/fhir/Patient/p1").status_code == 401
     assert client.get("/fhir/metadata").status_code == 200
+
+
+def test_repeated_failed_logins_lock_the_user_name(app: Any, kit: Any) -> None:
+    client = TestClient(app)
+    for _ in range(5):
+        wrong = client.post("/auth/token", json={"username": "dr-test", "password": "guess"})
+        assert wrong.status_code == 401
+    locked = client.post("/auth/token", json={"username": "dr-test", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "too many failed log-ins" in locked.json()["detail"]
+    assert (_last(kit).action, _last(kit).outcome) == ("access.login", "denied")
+    other = client.post("/auth/token", json={"username": "th-test", "password": PASSWORD})
+    assert other.status_code == 200

@@ -44,6 +44,8 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "bedside_session"
+MAX_LOGIN_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
 
 
 class Permission(StrEnum):
@@ -140,6 +142,7 @@ class AccessControl:
         self.consents = consents
         self.audit = audit
         self.clock = clock
+        self._failures: dict[str, list[dt.datetime]] = {}
 
     def record(
         self,
@@ -183,10 +186,28 @@ class AccessControl:
         return AccessDeniedError(status, reason)
 
     def login(self, request: Request, username: str, password: str) -> str:
-        """An access token for a correct username and password; 401 (audited) otherwise."""
+        """An access token for a correct username and password; 401 (audited) otherwise.
+
+        After `MAX_LOGIN_FAILURES` failures for one user name within `LOCKOUT` the name is
+        refused with 429 until the window passes (kept in this process's memory).
+        """
+        now = self.clock()
+        key = username[:100]
+        recent = [t for t in self._failures.get(key, []) if now - t < LOCKOUT]
+        self._failures[key] = recent
+        if len(recent) >= MAX_LOGIN_FAILURES:
+            raise self._refuse(
+                request,
+                429,
+                "too many failed log-ins for this user; try again later",
+                actor=key or "anonymous",
+                action="access.login",
+                subject="-",
+            )
         account = self.roster.accounts.get(username)
         # Same answer for an unknown user and a wrong password: no account enumeration.
         if account is None or not verify_password(password, account.password_hash):
+            recent.append(now)
             raise self._refuse(
                 request,
                 401,
@@ -195,6 +216,7 @@ class AccessControl:
                 action="access.login",
                 subject="-",
             )
+        self._failures.pop(key, None)
         self.record(
             request,
             actor=account.id,

@@ -65,7 +65,7 @@ def access_router(access: AccessControl, *, secure_cookies: bool) -> APIRouter:
         try:
             token = access.login(request, form.get("username", ""), form.get("password", ""))
         except AccessDeniedError as exc:
-            return login_page(next_path, exc.reason, status=401)
+            return login_page(next_path, exc.reason, status=exc.status)
         response = RedirectResponse(next_path, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
