@@ -20,8 +20,9 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from bedside.domain import ConfigurationError, Finding, Recommendation
+from bedside.domain import ConfigurationError, Finding, Phq9Response, Recommendation
 from bedside.fhir import (
+    READ_SCOPES,
     ClientKey,
     EhrAuthError,
     EhrPusher,
@@ -32,15 +33,22 @@ from bedside.fhir import (
     SmartBackendClient,
     SqliteOutbox,
     finding_bundle,
+    patient_ref,
+    phq9_observations,
+    phq9_questionnaire_response,
+    read_patient_context,
     write_scopes,
 )
-from bedside.fhir.codes import SID
+from bedside.fhir.codes import SID, identifier
+from bedside.fhir.ehr_reader import ehr_patient_ids
 
 ZONE = "Europe/Oslo"
 NOW = dt.datetime(2026, 4, 3, 6, 0, tzinfo=dt.UTC)
 ES_KEY = ClientKey.generate("ES384", kid="es-1")
 RS_KEY = ClientKey.generate("RS384", kid="rs-1")
-SCOPES = write_scopes(["Observation", "RiskAssessment", "Task", "Provenance", "Patient", "Device"])
+WRITTEN = ["Observation", "RiskAssessment", "Task", "Provenance", "Patient", "Device"]
+EHR_SIDE = ["QuestionnaireResponse", "MedicationRequest", "MedicationStatement"]
+SCOPES = write_scopes(WRITTEN + EHR_SIDE) + READ_SCOPES
 
 
 @pytest.fixture(scope="module")
@@ -335,3 +343,58 @@ def test_token_endpoint_checks_the_assertion(server: LocalFhirServer) -> None:
     report = EhrPusher(client, outbox, sleep=lambda s: None).flush()
     assert report.auth_error is not None
     assert outbox.items(OutboxStatus.PENDING)[0].id == "b1"
+
+
+def test_reader_gets_phq9_and_medications_back_from_the_ehr(server: LocalFhirServer) -> None:
+    patient = "reader-1"
+    client = _client(server)
+    answered = Phq9Response(patient_id=patient, date=dt.date(2026, 3, 2), items=[1] * 8 + [2])
+    medication = {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": patient_ref(patient)},
+        "medicationCodeableConcept": {"text": "sertraline 50 mg tablet"},
+        "authoredOn": "2026-02-20",
+    }
+    for resource in (
+        phq9_questionnaire_response(answered),
+        *phq9_observations(answered),
+        medication,
+    ):
+        body = {k: v for k, v in resource.items() if k != "id"}
+        client.request("POST", resource["resourceType"], json_body=body)
+    context = read_patient_context(client, patient)
+    assert context.phq9_responses == [answered.model_copy(update={"source": "ehr"})]
+    assert [(s.date, s.total, s.item9) for s in context.phq9_scores] == [
+        (answered.date, answered.total, 2)
+    ]
+    assert [(m.name, m.start) for m in context.medications] == [
+        ("sertraline 50 mg tablet", dt.date(2026, 2, 20))
+    ]
+    assert read_patient_context(client, "reader-nobody").phq9_scores == []
+
+
+def test_reader_finds_the_ehr_patient_by_bedside_identifier(server: LocalFhirServer) -> None:
+    client = _client(server)
+    enrolled = client.request(
+        "POST",
+        "Patient",
+        json_body={"resourceType": "Patient", "identifier": [identifier(SID.patient, "reader-2")]},
+    )
+    assert ehr_patient_ids(client, "reader-2") == [enrolled["id"]]
+    client.request(
+        "POST",
+        "MedicationStatement",
+        json_body={
+            "resourceType": "MedicationStatement",
+            "status": "active",
+            "subject": {"reference": f"Patient/{enrolled['id']}"},
+            "medicationCodeableConcept": {"text": "quetiapine 25 mg"},
+            "effectiveDateTime": "2026-03-01",
+        },
+    )
+    context = read_patient_context(client, "reader-2")
+    assert [(m.name, m.start) for m in context.medications] == [
+        ("quetiapine 25 mg", dt.date(2026, 3, 1))
+    ]

@@ -154,6 +154,13 @@ def test_latest_finding_is_the_last_listed(store: Store) -> None:
     assert (latest.date.day, latest.device_id) == (9, "dev-2")
 
 
+def test_patient_ids_lists_each_patient_with_findings_once(store: Store) -> None:
+    assert store.findings.patient_ids() == []
+    for patient, day in (("p2", 1), ("p1", 3), ("p2", 4)):
+        store.findings.add(make_finding(patient, day))
+    assert store.findings.patient_ids() == ["p1", "p2"]
+
+
 # -- recommendations ------------------------------------------------------------------------------
 
 

@@ -141,3 +141,69 @@ def migrate(
         typer.echo(store.migration.message)
     finally:
         store.close()
+
+
+@clinic_app.command("round")
+def clinic_round(
+    db: Annotated[str, typer.Option(help="SQLAlchemy URL of the clinic database.")],
+    day: Annotated[str, typer.Option(help="Local day to evaluate (YYYY-MM-DD).")],
+    zone: Annotated[str, typer.Option(help="Clinic's IANA time zone (evaluated at 23:59).")] = (
+        "UTC"
+    ),
+    ehr_base: Annotated[
+        str | None, typer.Option(help="EHR FHIR base URL (reads PHQ-9, medications).")
+    ] = None,
+    token_url: Annotated[str | None, typer.Option(help="EHR token endpoint.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="SMART client id at the EHR.")] = None,
+    key: Annotated[Path | None, typer.Option(help="PEM private key of the SMART client.")] = None,
+    alg: Annotated[str, typer.Option(help="ES384 or RS384.")] = "ES384",
+    kid: Annotated[str, typer.Option(help="Key id registered with the EHR.")] = "bedside",
+) -> None:
+    """Evaluate every protocol for every patient with findings on one day; print what changed."""
+    import datetime as dt
+    from functools import partial
+    from zoneinfo import ZoneInfo
+
+    from bedside.domain import BedsideError
+    from bedside.fhir import READ_SCOPES, ClientKey, SmartBackendClient, read_patient_context
+    from bedside.server.clinic_round import run_clinic_round
+    from bedside.store import create_store
+
+    try:
+        local_day = dt.date.fromisoformat(day)
+        now = dt.datetime.combine(local_day, dt.time(23, 59), tzinfo=ZoneInfo(zone))
+    except (ValueError, KeyError) as exc:
+        typer.secho(f"error: --day/--zone: {exc}", err=True, fg="red")
+        raise typer.Exit(code=2) from exc
+    ehr_options = (ehr_base, token_url, client_id, key)
+    if any(o is not None for o in ehr_options) and None in ehr_options:
+        typer.secho(
+            "error: an EHR needs --ehr-base, --token-url, --client-id and --key together",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(code=2)
+    reader = None
+    if ehr_base and token_url and client_id and key:
+        client = SmartBackendClient(
+            fhir_base=ehr_base,
+            token_url=token_url,
+            client_id=client_id,
+            key=ClientKey.from_pem(key.read_bytes(), alg, kid),
+            scopes=READ_SCOPES,
+        )
+        reader = partial(read_patient_context, client)
+    try:
+        store = create_store(db)
+        report = run_clinic_round(store, local_day, now, ehr=reader)
+    except BedsideError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise typer.Exit(code=1) from exc
+    typer.echo(
+        f"{local_day}: {len(report.patients)} patients, {len(report.new)} new and "
+        f"{len(report.escalated)} escalated recommendations"
+    )
+    for rec in sorted(report.new + report.escalated, key=lambda r: (r.priority.rank, r.id)):
+        typer.echo(f"  [{rec.priority.value}] {rec.patient_id} {rec.protocol_id}: {rec.action}")
+    for pid, why in report.ehr_errors.items():
+        typer.secho(f"  EHR context NOT read for {pid} ({why}): device data only", fg="yellow")

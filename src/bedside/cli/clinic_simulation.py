@@ -23,11 +23,13 @@ from bedside.baseline import DailyTrendMonitor
 from bedside.baseline.watch_set import unwatched_outside
 from bedside.biomarkers import REGISTRY
 from bedside.clinical import (
+    HISTORY_DAYS,
     AlertBudget,
     CareTeam,
     Delivery,
     PatientContext,
     RecommendationEngine,
+    patient_day_context,
     triage,
 )
 from bedside.device import DevicePipeline
@@ -57,7 +59,6 @@ __all__ = [
     "simulate_devices",
 ]
 
-HISTORY_DAYS = 60
 """Findings older than this are not handed to the protocols (none looks further back)."""
 
 
@@ -168,21 +169,8 @@ def day_context(
     phq9: Sequence[Phq9Response],
     medications: Sequence[MedicationRecord],
 ) -> PatientContext:
-    """What the protocols see of one patient on `day`: that day's finding (if any), the
-    findings of the previous `HISTORY_DAYS` days, and PHQ-9s and medications known by then."""
-    history = tuple(
-        findings[d]
-        for d in (day - dt.timedelta(days=k) for k in range(HISTORY_DAYS, 0, -1))
-        if d in findings
-    )
-    return PatientContext(
-        patient_id=patient_id,
-        date=day,
-        finding=findings.get(day),
-        history=history,
-        phq9=tuple(r for r in phq9 if r.date <= day),
-        medications=tuple(m for m in medications if m.start <= day),
-    )
+    """The clinic's view of one simulated patient-day (see `patient_day_context`)."""
+    return patient_day_context(patient_id, day, findings, phq9, medications)
 
 
 def replay_clinic(

@@ -1,7 +1,13 @@
 """Clinical layer: declarative protocols and the recommendation engine."""
 
 from bedside.clinical.analytics import ProtocolStats, adapt_risk_threshold, protocol_stats
-from bedside.clinical.context import CrisisSignal, PatientContext
+from bedside.clinical.context import (
+    HISTORY_DAYS,
+    CrisisSignal,
+    PatientContext,
+    Phq9Report,
+    patient_day_context,
+)
 from bedside.clinical.engine import (
     RECOMMENDATION_NAMESPACE,
     RULES,
@@ -61,6 +67,7 @@ from bedside.clinical.triage import (
 )
 
 __all__ = [
+    "HISTORY_DAYS",
     "NON_ADHERENCE_REASONS",
     "NON_ADHERENCE_SYSTEM",
     "RECOMMENDATION_NAMESPACE",
@@ -85,6 +92,7 @@ __all__ = [
     "MedicationTrigger",
     "OverrideReason",
     "PatientContext",
+    "Phq9Report",
     "Protocol",
     "ProtocolSchemaError",
     "ProtocolStats",
@@ -110,6 +118,7 @@ __all__ = [
     "load_protocol",
     "medication_evidence",
     "parse_protocol",
+    "patient_day_context",
     "phq9_evidence",
     "protocol_stats",
     "queue_order",

@@ -27,6 +27,27 @@ def crisis_events(protocol: Protocol, ctx: PatientContext) -> list[tuple[dt.date
     for response in ctx.phq9_until_today():
         if response.date >= earliest and response.item9 >= trig.item9_min:
             events.append((response.date, phq9_evidence(response)))
+    for report in ctx.phq9_reports:
+        if (
+            report.patient_id == ctx.patient_id
+            and report.item9 is not None
+            and report.item9 >= trig.item9_min
+            and earliest <= report.date <= ctx.date
+        ):
+            total = "not reported" if report.total is None else f"{report.total}/27"
+            events.append(
+                (
+                    report.date,
+                    Evidence(
+                        kind="phq9",
+                        label="PHQ-9 item 9",
+                        statement=f"PHQ-9 of {report.date.isoformat()} ({report.source}): item 9 "
+                        f"= {report.item9} (thoughts of being better off dead or of self-harm); "
+                        f"total {total}",
+                        onset_date=report.date,
+                    ),
+                )
+            )
     for signal in ctx.crisis_signals:
         if (
             signal.patient_id == ctx.patient_id

@@ -32,6 +32,7 @@ from bedside.fhir.consent import consent_resource
 from bedside.fhir.ehr_context import EhrContext, Phq9Score, flatten_resources, read_ehr_context
 from bedside.fhir.ehr_errors import EhrAuthError, EhrError, EhrRejectedError, EhrUnavailableError
 from bedside.fhir.ehr_push import EhrPusher, FlushReport, RetryPolicy
+from bedside.fhir.ehr_reader import READ_SCOPES, read_patient_context
 from bedside.fhir.medplum import (
     LocalFhirServer,
     MedplumIssue,
@@ -101,6 +102,7 @@ __all__ = [
     "PHQ9_ITEMS",
     "PHQ9_QUESTIONNAIRE_URL",
     "QUALITATIVE_CUTS",
+    "READ_SCOPES",
     "SID",
     "TASK_STATUS",
     "UCUM_SYSTEM",
@@ -168,6 +170,7 @@ __all__ = [
     "qualitative_risk",
     "questionnaire_response_ref",
     "read_ehr_context",
+    "read_patient_context",
     "recommendation_task",
     "resource_id",
     "risk_assessment",

@@ -57,6 +57,10 @@ class MemoryFindingRepository:
             body = self._rows[max(keys)] if keys else None
         return None if body is None else Finding.model_validate_json(body)
 
+    def patient_ids(self) -> list[str]:
+        with self._lock:
+            return sorted({k[0] for k in self._rows})
+
 
 class MemoryRecommendationRepository:
     """Recommendations in a dict keyed by id, plus a list of status changes."""

@@ -90,6 +90,10 @@ class FindingRepository(Protocol):
         """The patient's finding of the latest date (the last of `list_for_patient`), or None."""
         ...
 
+    def patient_ids(self) -> list[str]:
+        """Every patient with at least one finding, sorted."""
+        ...
+
 
 @runtime_checkable
 class RecommendationRepository(Protocol):

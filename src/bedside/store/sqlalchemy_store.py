@@ -159,6 +159,11 @@ class SqlFindingRepository:
             body = conn.execute(_LATEST_FINDING, {"patient_id": patient_id}).scalar_one_or_none()
         return None if body is None else Finding.model_validate_json(body)
 
+    def patient_ids(self) -> list[str]:
+        query = sa.select(FINDINGS.c.patient_id).distinct().order_by(FINDINGS.c.patient_id)
+        with _transaction(self._engine, "listing patients with findings") as conn:
+            return list(conn.execute(query).scalars())
+
 
 class SqlRecommendationRepository:
     """Recommendations in ``recommendations``; status changes in ``recommendation_feedback``."""
