@@ -307,7 +307,7 @@ def test_client_assertion_claims() -> None:
     assert claims["aud"] == "http://127.0.0.1:1/auth/token"
     assert 0 < claims["exp"] - claims["iat"] <= 300
     assert claims["jti"] != jwt.decode(second, keys, algorithms=["ES384"]).claims["jti"]
-    assert all(s.startswith("system/") and s.endswith(".cuds") for s in SCOPES)
+    assert all(s.startswith("system/") and s.endswith((".cuds", ".rs")) for s in SCOPES)
     with pytest.raises(ConfigurationError, match="5 min"):
         SmartBackendClient(
             fhir_base="x",
