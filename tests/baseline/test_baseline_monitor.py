@@ -40,14 +40,20 @@ def test_a_constant_series_never_alarms(level: float, n_days: int) -> None:
 @given(seed=st.integers(0, 10_000), shift_at=st.integers(40, 70))
 def test_a_step_far_above_threshold_always_alarms(seed: int, shift_at: int) -> None:
     table = make_table(seed, n_days=shift_at + 21, shift_at=shift_at, shift_sd=15.0)
-    state = DailyTrendMonitor(**FAST).update(table)
+    monitor = DailyTrendMonitor(**FAST)
+    state = monitor.update(table)
+    assert state.calibration is not None
     for b in PROFILE:
         # A weekly refit after the step can raise the threshold before the alarm (seed 0, step
         # at day 53: 12.1 -> 20.3 on day 56), so the bound uses the largest threshold in force.
         h = float(np.max(state.threshold[b][shift_at:]))
-        # a winsorised z adds at least winsor - k = 3.5 per day, so within ceil(h / 3.5) days of
-        # the step a downward trend is active (a false alarm before the step may already be)
-        window = state.daily_trends[shift_at : shift_at + int(np.ceil(h / 3.5)) + 1]
+        # the charts run on prewhitened z: after its first day a step of 15 SD still shows as
+        # 15 sqrt((1 - phi) / (1 + phi)) >= winsor SDs while phi <= 0.86, so each day adds at
+        # least winsor - k and within ceil(h / (winsor - k)) days of the step a downward trend
+        # is active (a false alarm before the step may already be)
+        assert state.calibration.ar1[b] <= 0.86
+        per_day = monitor.winsor - monitor.k
+        window = state.daily_trends[shift_at : shift_at + int(np.ceil(h / per_day)) + 1]
         assert any(
             f.biomarker == b and f.direction is TrendDirection.DOWN for day in window for f in day
         )

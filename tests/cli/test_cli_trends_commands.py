@@ -40,6 +40,7 @@ def test_detect_writes_one_row_per_verified_trend(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.read_text().splitlines()))
     assert list(rows[0]) == TRENDS_COLUMNS
+    assert len(rows) == len({(r["biomarker"], r["direction"], r["onset_date"]) for r in rows})
     assert {(r["biomarker"], r["direction"]) for r in rows} == {
         ("sleep.duration_min", "down"),
         ("activity.total_counts", "down"),
@@ -48,7 +49,8 @@ def test_detect_writes_one_row_per_verified_trend(tmp_path: Path) -> None:
         assert "2026-02-10" <= r["onset_date"] <= r["detection_date"] <= "2026-03-25"
         assert 0 < float(r["false_alarm_rate_per_year"]) <= 1.0
         assert float(r["robust_z"]) < -2
-        assert float(r["theil_sen_slope_per_day"]) <= 0
+        # (the slope over onset..detection of a step is noise around 0: no sign is asserted)
+        assert np.isfinite(float(r["theil_sen_slope_per_day"]))
         assert r["active_on_last_day"] == "1"
     assert "trend: " in result.output
     assert "simulated family-wise false-alarm rate" in result.output
@@ -76,7 +78,7 @@ def test_evaluate_prints_every_detector_and_the_floors() -> None:
         app, ["trends", "evaluate", "--patient-years", "6", "--calibration-series", "8"]
     )
     assert result.exit_code == 0, result.output
-    for name in ("cusum (device)", "ewma", "mewma", "signature cusum", "7-day mean >12%"):
+    for name in ("device family", "ewma", "mewma", "signature cusum", "7-day mean >12%"):
         assert name in result.output
     assert "|z| > 2 any day" in result.output
-    assert "floors for cusum (device): FA <= target:" in result.output
+    assert "floors for device family: FA <= target:" in result.output

@@ -36,8 +36,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from bedside.baseline.bootstrap_calibration import stationary_bootstrap, threshold_from_maxima
+from bedside.baseline.bootstrap_calibration import (
+    calibrate_cusum,
+    stationary_bootstrap,
+    threshold_from_maxima,
+)
 from bedside.baseline.calibration import DAYS_PER_YEAR
+from bedside.baseline.chart_family import (
+    EPISODE_SIGNATURE,
+    prewhiten,
+    signature_projection,
+)
 from bedside.baseline.charts import (
     decorrelate,
     directed_cusum,
@@ -56,8 +65,10 @@ __all__ = [
     "SCENARIOS",
     "SHIFTS_SD",
     "DetectorResult",
+    "DeviceCharts",
     "EvaluationReport",
     "evaluate_detectors",
+    "recalibration_rows",
     "source_arrays",
     "synthetic_background",
 ]
@@ -75,11 +86,7 @@ EVAL_BIOMARKERS: tuple[str, ...] = (
 )
 """The K = 6 biomarkers watched in the evaluation."""
 
-EPISODE_PATTERN: dict[str, float] = {
-    "sleep.duration_min": -1.0,
-    "activity.total_counts": -1.0,
-    "circadian.interdaily_stability": -1.0,
-}
+EPISODE_PATTERN: dict[str, float] = dict(EPISODE_SIGNATURE)
 """Direction of the episode-like shift (as the synthetic episodes produce), per biomarker."""
 
 SHIFTS_SD: tuple[float, ...] = (0.5, 1.0, 2.0)
@@ -197,6 +204,7 @@ def evaluate_detectors(
     scheme: BaselineScheme | None = None,
     n_series: int = 50,
     seed: int = 0,
+    device: DeviceCharts | None = None,
 ) -> EvaluationReport:
     """Run every detector on patient-years built from `sources` (see the module docstring).
 
@@ -216,8 +224,11 @@ def evaluate_detectors(
     n_series : int
         Calibration series per patient.
     seed : int
+    device : DeviceCharts or None
+        Settings of the device's chart family (default: the monitor's defaults).
     """
     scheme = scheme or BaselineScheme()
+    device = device or DeviceCharts()
     k = len(EVAL_BIOMARKERS)
     if not sources or any(s.ndim != 2 or s.shape[1] != k for s in sources):
         raise ConfigurationError(f"sources must be non-empty arrays of shape (n_days, {k})")
@@ -268,6 +279,15 @@ def evaluate_detectors(
         bounds[(scen, d)] = math.log(n_per_fa * k) / (big_d / 2.0)
     report = EvaluationReport(background, years, target_rate_per_year, EVAL_BIOMARKERS, bounds, [])
     onset_rel = onsets - start
+    dev_stats, dev_h, dev_relevant = _device_family(
+        base, z, scheme, device, target_rate_per_year, n_series, n_mon, seed, trials
+    )
+    report.results.append(
+        _summarise(
+            "device family", _alarms(dev_stats, dev_h, 0.0), dev_relevant, onset_rel, trials,
+            rng, years,
+        )
+    )  # fmt: skip
     for name, stat_fn, reset, univariate in _detectors(whiten):
         sim_stats = stat_fn(sims)  # (P, S, C, T) charts
         thresholds = _thresholds(sim_stats, reset, target_rate_per_year, n_series, n_mon)
@@ -278,6 +298,124 @@ def evaluate_detectors(
     for name, alarms in _naive_rules(values[..., start - 7 :], z):
         report.results.append(_score_alarms(name, alarms, onset_rel, trials, rng, years))
     return report
+
+
+@dataclass(frozen=True)
+class DeviceCharts:
+    """The device monitor's chart-family settings (defaults = `DailyTrendMonitor`'s)."""
+
+    k: float = 1.0
+    winsor: float = 4.0
+    signature_share: float = 0.5
+    signature_shift_sd: float = 1.0
+    prewhitening: bool = False
+    recalibrate_growth: float = 2.0
+
+
+def _device_family(
+    base: FloatArray,
+    z: FloatArray,
+    scheme: BaselineScheme,
+    device: DeviceCharts,
+    target: float,
+    n_series: int,
+    n_mon: int,
+    seed: int,
+    trials: list[tuple[str, float]],
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """The device's charts on every copy: statistics (P, C, 2K + 1, T), thresholds (P, 2K + 1, T).
+
+    As on the device, each patient is calibrated by `calibrate_cusum` itself at the rows where the
+    monitor (re)calibrates (`recalibration_rows`), on the unshifted days before that row (the
+    copies are identical before the onset; a later recalibration of a shifted copy would also see
+    shifted days, which only matters for delays beyond the 21-day window).
+    """
+    n_p, n_c, k, n_t = z.shape
+    start = scheme.start_days
+    rows = [r for r in recalibration_rows(scheme, device.recalibrate_growth) if r < start + n_t]
+    stats = []
+    h = np.full((n_p, 2 * k + 1, n_t), np.inf)
+    for p in range(n_p):
+        phi_day = np.zeros((k, n_t))
+        proj = np.full((n_c, n_t), np.nan)
+        for i, r in enumerate(rows):
+            lo = r - start
+            hi = (rows[i + 1] - start) if i + 1 < len(rows) else n_t
+            pool = _standardise(base[p, max(0, r - scheme.max_lookback_days) : r])
+            pool = pool[~np.isnan(pool).all(axis=1)]
+            cal = calibrate_cusum(
+                pool, EVAL_BIOMARKERS, np.full(k, 1e-6), scheme, k=device.k,
+                winsor=device.winsor, target_rate_per_year=target, n_series=n_series,
+                sim_days=n_mon, seed=seed + p, signature=EPISODE_SIGNATURE,
+                signature_share=device.signature_share,
+                signature_shift_sd=device.signature_shift_sd,
+                prewhitening=device.prewhitening,
+            )  # fmt: skip
+            phi_day[:, lo:hi] = np.array([cal.ar1.get(b, 0.0) for b in EVAL_BIOMARKERS])[:, None]
+            h[p, :k, lo:hi] = np.array([cal.thresholds[b] for b in EVAL_BIOMARKERS])[:, None]
+            h[p, k : 2 * k, lo:hi] = h[p, :k, lo:hi]
+            sig = cal.signature
+            if sig is not None:
+                h[p, 2 * k, lo:hi] = cal.signature_threshold
+                u_seg = prewhiten(z[p], phi_day)[:, list(sig.index), lo:hi]
+                proj[:, lo:hi] = signature_projection(u_seg, sig, device.winsor) - sig.k
+        u = prewhiten(z[p], phi_day)
+        up, dn = cusum_statistics(u, device.k, device.winsor)
+        sig_stat, _ = cusum_statistics(proj, 0.0, math.inf)
+        stats.append(np.concatenate([up, dn, sig_stat[:, None, :]], axis=1))
+    relevant = np.zeros((len(trials), 2 * k + 1), dtype=np.bool_)
+    for i, (scen, _) in enumerate(trials):
+        for c in range(2 * k):
+            relevant[i, c] = SCENARIOS[scen].get(EVAL_BIOMARKERS[c % k], 0.0) == (
+                1.0 if c < k else -1.0
+            )
+        # a signature alarm is reported for the pattern biomarkers that moved its way
+        relevant[i, 2 * k] = any(
+            EPISODE_SIGNATURE.get(b) == sign for b, sign in SCENARIOS[scen].items()
+        )
+    return np.stack(stats), h, relevant
+
+
+def recalibration_rows(scheme: BaselineScheme, growth: float) -> list[int]:
+    """Rows at which `DailyTrendMonitor` (re)calibrates an uninterrupted in-control series.
+
+    The first refit, then every refit at which the pool (valid days within the lookback) has grown
+    `growth`-fold since the last calibration.
+    """
+    rows: list[int] = []
+    last = 0
+    for r in scheme.refit_rows(scheme.start_days + 10 * scheme.max_lookback_days):
+        pool = min(r, scheme.max_lookback_days)
+        if not rows or pool >= growth * last:
+            rows.append(r)
+            last = pool
+    return rows
+
+
+def _standardise(block: FloatArray) -> FloatArray:
+    """Days (n, K) as robust z against their own median and MAD."""
+    med = np.nanmedian(block, axis=0, keepdims=True)
+    mad = 1.4826 * np.nanmedian(np.abs(block - med), axis=0, keepdims=True)
+    out: FloatArray = (block - med) / np.where(mad > 0, mad, 1.0)
+    return out
+
+
+def _alarms(stats: FloatArray, h: FloatArray, reset: float) -> npt.NDArray[np.bool_]:
+    """First day of each excursion above `reset` exceeding h: shape of `stats` (P, C, n_c, T).
+
+    `h` has shape (P, n_c) or, for thresholds that change by day, (P, n_c, T).
+    """
+    above = stats > reset
+    new_exc = above & ~np.concatenate([np.zeros_like(above[..., :1]), above[..., :-1]], axis=-1)
+    exc_id = np.cumsum(new_exc, axis=-1)
+    over = stats > (h[:, None, :, None] if h.ndim == 2 else h[:, None])
+    alarms = np.zeros(stats.shape, dtype=np.bool_)
+    seen = np.zeros(stats.shape[:-1], dtype=np.int64) - 1
+    for t in range(stats.shape[-1]):
+        first = over[..., t] & (exc_id[..., t] != seen)
+        alarms[..., t] = first
+        seen = np.where(first, exc_id[..., t], seen)
+    return alarms
 
 
 def _pools(base: FloatArray, start: int) -> tuple[FloatArray, FloatArray]:
@@ -344,7 +482,7 @@ def _detectors(
         return np.stack(stats)[..., None, :]
 
     return [
-        ("cusum (device)", cusum, 0.0, True),
+        ("cusum k=0.5 only", cusum, 0.0, True),
         ("ewma", ewma, 0.0, True),
         ("mewma", mewma, float(k), False),
         ("signature cusum", signature, 0.0, False),
@@ -379,20 +517,10 @@ def _score(
     rng: np.random.Generator,
     years: float,
 ) -> DetectorResult:
-    n_p, n_copies, n_c, n_t = stats.shape
+    n_c = stats.shape[2]
     groups = thresholds.shape[1]
     h = thresholds[:, np.arange(n_c) % groups]  # (P, C)
-    alarms = np.zeros((n_p, n_copies, n_c, n_t), dtype=np.bool_)
-    # alarm = first day of an excursion above reset whose value exceeds h
-    above = stats > reset
-    new_exc = above & ~np.concatenate([np.zeros_like(above[..., :1]), above[..., :-1]], axis=-1)
-    exc_id = np.cumsum(new_exc, axis=-1)
-    over = stats > h[:, None, :, None]
-    seen = np.zeros((n_p, n_copies, n_c), dtype=np.int64) - 1
-    for t in range(n_t):
-        first = over[..., t] & (exc_id[..., t] != seen)
-        alarms[..., t] = first
-        seen = np.where(first, exc_id[..., t], seen)
+    alarms = _alarms(stats, h, reset)
     relevant = np.ones((len(trials), n_c), dtype=np.bool_)
     if univariate:
         for i, (scen, _) in enumerate(trials):

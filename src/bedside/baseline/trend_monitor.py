@@ -12,17 +12,26 @@ that day (tested against truncated tables):
   that lasts that long becomes the new normal. With a `PopulationPrior`, a cold-start baseline
   (shrunk towards the population, with its confidence) is shown from the first week on, but no
   trend is tested before `start_days`;
-* detection: two one-sided CUSUMs per biomarker on winsorised robust z (see `CusumDetector`);
-* calibration: one threshold per patient from `calibrate_cusum` (stationary bootstrap of the
-  patient's own in-control residuals through this very scheme) for a family-wise budget of
-  `target_rate_per_year` false alarms per patient-year over all biomarkers; recalibrated at a refit
-  when the in-control pool has grown by `recalibrate_growth`. Every finding carries its biomarker's
-  simulated rate at the threshold in force on its detection day;
+* detection: a family of charts (`bedside.baseline.chart_family`; optionally on AR(1)-prewhitened
+  z): two one-sided CUSUMs per biomarker on winsorised robust z with reference ``k`` (default
+  1 SD, matched to a 2 SD change of one biomarker), plus one episode-signature CUSUM on the
+  decorrelated z of the signature's biomarkers (default `EPISODE_SIGNATURE`, designed for a 1 SD
+  change of each). A signature alarm is reported as a finding for each signature biomarker
+  whose mean z since the onset moved the signature's way (unless a univariate finding of it is
+  already active);
+* calibration: per-patient thresholds from `calibrate_cusum` (AR(1) sieve bootstrap of the
+  patient's own in-control residuals, run through this very scheme) for a family-wise budget of
+  `target_rate_per_year` false alarms per patient-year: `signature_share` of it for the signature
+  chart, the rest split evenly over the biomarkers; recalibrated at a refit when the in-control
+  pool has grown by `recalibrate_growth`. Every finding carries its chart's simulated rate at the
+  threshold in force on its detection day;
 * coverage: a day on which the biomarker's modality covered less than `min_day_coverage` of the
   day counts as missing (a half-worn day's activity total is not a change); a biomarker with no
   baseline, no calibrated threshold, or fewer than `min_coverage` of the last
   `coverage_window_days` days observed is "insufficient data" that day: it never gives a trend,
-  and is listed (never silently absent);
+  and is listed (never silently absent). For wrist actigraphy, off-wrist days are missing when the
+  table's coverage is the worn share (`bedside.biomarkers.wear.with_wear_coverage`, which the
+  device pipeline applies);
 * watched biomarkers: all of the table's except `UNWATCHED_BIOMARKERS` by default (exact
   rescalings of a watched one, e.g. mean counts = total / minutes, or clock times of 5- and
   10-hour windows whose day-to-day values jump between distant modes); their baselines are still
@@ -43,6 +52,7 @@ import numpy.typing as npt
 
 from bedside.baseline.bootstrap_calibration import PatientCalibration, calibrate_cusum
 from bedside.baseline.calibration import false_alarm_rate_per_year
+from bedside.baseline.chart_family import EPISODE_SIGNATURE, prewhiten, signature_projection
 from bedside.baseline.episodes import EpisodeTrack, cusum_statistics, track_episodes
 from bedside.baseline.personal_baseline import PersonalBaseline
 from bedside.baseline.population_prior import PopulationPrior
@@ -173,13 +183,22 @@ class DailyTrendMonitor:
         A day whose modality coverage is below this is treated as missing, in [0, 1].
     unwatched : collection of str or None
         Biomarkers not tested for trends; default `UNWATCHED_BIOMARKERS`.
+    signature : mapping of str to float or None
+        Pattern (biomarker -> +1 up / -1 down) of the episode-signature chart
+        (`bedside.baseline.chart_family`); None: univariate charts only.
+    signature_share : float
+        Share of the family-wise budget given to the signature chart.
+    signature_shift_sd : float
+        Design shift of the signature chart, SDs per pattern biomarker.
+    prewhitening : bool
+        Run the charts on AR(1)-prewhitened z (see `calibrate_cusum`; off by default).
     """
 
     def __init__(
         self,
         scheme: BaselineScheme | None = None,
         *,
-        k: float = 0.5,
+        k: float = 1.0,
         winsor: float = 4.0,
         target_rate_per_year: float = 1.0,
         threshold: float | None = None,
@@ -194,6 +213,10 @@ class DailyTrendMonitor:
         recalibrate_growth: float = 2.0,
         min_day_coverage: float = 0.5,
         unwatched: Collection[str] | None = None,
+        signature: Mapping[str, float] | None = EPISODE_SIGNATURE,
+        signature_share: float = 0.5,
+        signature_shift_sd: float = 1.0,
+        prewhitening: bool = False,
     ) -> None:
         if k <= 0 or winsor <= k:
             raise ConfigurationError("need k > 0 and winsor > k")
@@ -226,6 +249,12 @@ class DailyTrendMonitor:
         self.recalibrate_growth = recalibrate_growth
         self.min_day_coverage = min_day_coverage
         self.unwatched = UNWATCHED_BIOMARKERS if unwatched is None else frozenset(unwatched)
+        if not 0 < signature_share < 1 or signature_shift_sd <= 0:
+            raise ConfigurationError("need signature_share in (0, 1) and signature_shift_sd > 0")
+        self.signature = None if signature is None else dict(signature)
+        self.signature_share = signature_share
+        self.signature_shift_sd = signature_shift_sd
+        self.prewhitening = prewhitening
 
     def _new_baseline(self, prior: PopulationPrior | None = None) -> PersonalBaseline:
         s = self.scheme
@@ -269,14 +298,16 @@ class DailyTrendMonitor:
         confidence = {b: np.zeros(n) for b in ids}
         h_day = {b: np.full(n, math.inf) for b in ids}
         rate_day = {b: np.full(n, math.nan) for b in ids}
+        phi_day = {b: np.zeros(n) for b in ids}
         self._cold_start(table, wd, expected, scale, confidence)
         baseline: PersonalBaseline | None = None
         refits: list[int] = []
         calibration: PatientCalibration | None = None
         cal_rows: list[int] = []
+        cals: list[PatientCalibration] = []
         cal_pool = 0
         for r in self.scheme.refit_rows(n):
-            exclude = self._exclusion(table, z, h_day, r)
+            exclude = self._exclusion(table, z, h_day, r, cal_rows, cals, phi_day)
             cand = self._new_baseline().fit(table, end=r, exclude=exclude)
             if baseline is None and len(cand.insufficient_) == len(ids):
                 continue
@@ -300,14 +331,16 @@ class DailyTrendMonitor:
             if fam and (calibration is None or len(pool) >= self.recalibrate_growth * cal_pool):
                 calibration = self._calibrate(pool, fam, floors)
                 cal_rows.append(r)
+                cals.append(calibration)
                 cal_pool = len(pool)
                 for b in ids:
                     # not in the calibrated family: inf threshold, NaN rate, no detection
                     h_day[b][r:] = calibration.thresholds.get(b, math.inf)
                     rate_day[b][r:] = calibration.rate_per_year.get(b, math.nan)
+                    phi_day[b][r:] = calibration.ar1.get(b, 0.0)
         return self._state(
             table, z, expected, scale, confidence, h_day, rate_day, baseline, refits,
-            calibration, cal_rows,
+            calibration, cal_rows, cals, phi_day,
         )  # fmt: skip
 
     # -- pieces --------------------------------------------------------------------------------
@@ -340,6 +373,9 @@ class DailyTrendMonitor:
         z: Mapping[str, FloatArray],
         h_day: Mapping[str, FloatArray],
         r: int,
+        cal_rows: Sequence[int] = (),
+        cals: Sequence[PatientCalibration] = (),
+        phi_day: Mapping[str, FloatArray] | None = None,
     ) -> dict[str, BoolArray]:
         """Per-biomarker rows left out of the refit at row `r` (alarmed episodes, too old)."""
         n = table.n_days
@@ -349,7 +385,8 @@ class DailyTrendMonitor:
         out = {b: too_old.copy() for b in ids}
         if r == 0 or not ids:
             return out
-        stacked = np.stack([z[b][:r] for b in ids])
+        u = _prewhitened(z, phi_day, r)
+        stacked = np.stack([u[b] for b in ids])
         upper, lower = cusum_statistics(stacked, self.k, self.winsor)
         for i, b in enumerate(ids):
             if not np.isfinite(h_day[b][:r]).any():
@@ -359,11 +396,50 @@ class DailyTrendMonitor:
                 for t in np.flatnonzero(track.in_episode):
                     stop = min(r, int(t) + 1 + self.recent_days)
                     out[b][int(track.onset[t]) : stop] = True
+        sig_stat, sig_h, _ = self._signature_path(u, r, cal_rows, cals)
+        if np.isfinite(sig_h).any():
+            track = track_episodes(sig_stat, sig_h)
+            pattern = [b for b in (self.signature or {}) if b in out]
+            for t in np.flatnonzero(track.in_episode):
+                stop = min(r, int(t) + 1 + self.recent_days)
+                for b in pattern:
+                    out[b][int(track.onset[t]) : stop] = True
         for b in ids:
             valid = ~np.isnan(table.values[b][:r]) & ~out[b][:r]
             if int(valid.sum()) < self.scheme.min_days:
                 out[b] = too_old.copy()
         return out
+
+    def _signature_path(
+        self,
+        z: Mapping[str, FloatArray],
+        n: int,
+        cal_rows: Sequence[int],
+        cals: Sequence[PatientCalibration],
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Signature CUSUM of rows < n (from prewhitened z), its threshold and rate each day.
+
+        The projection of each day uses the signature of the calibration in force that day
+        (causal); before the first calibration the chart sees no evidence (NaN days).
+        """
+        proj = np.full(n, math.nan)
+        h = np.full(n, math.inf)
+        rate = np.full(n, math.nan)
+        bounds = [*cal_rows, n]
+        for i, cal in enumerate(cals):
+            lo, hi = bounds[i], min(bounds[i + 1], n)
+            sig = cal.signature
+            if sig is None or lo >= hi:
+                continue
+            sub = np.stack([z[b][lo:hi] for b in sig.biomarkers])
+            proj[lo:hi] = signature_projection(sub, sig, self.winsor)
+            h[lo:hi] = cal.signature_threshold
+            rate[lo:hi] = cal.signature_rate_per_year
+            # the reference value changes with the signature: subtract it here so that one
+            # CUSUM with k = 0 runs across calibrations
+            proj[lo:hi] -= sig.k
+        stat, _ = cusum_statistics(proj[None, :], 0.0, math.inf)
+        return stat[0], h, rate
 
     def _pool(
         self,
@@ -401,7 +477,8 @@ class DailyTrendMonitor:
                 (
                     pool.tobytes(), tuple(fam), floors.tobytes(), self.scheme, self.k, self.winsor,
                     self.target_rate_per_year, self.n_series, self.sim_days,
-                    self.mean_block_days, self.seed,
+                    self.mean_block_days, self.seed, sorted((self.signature or {}).items()),
+                    self.signature_share, self.signature_shift_sd, self.prewhitening,
                 )
             ).encode()
         ).hexdigest()  # fmt: skip
@@ -420,6 +497,10 @@ class DailyTrendMonitor:
             sim_days=self.sim_days,
             mean_block_days=self.mean_block_days,
             seed=self.seed,
+            signature=self.signature,
+            signature_share=self.signature_share,
+            signature_shift_sd=self.signature_shift_sd,
+            prewhitening=self.prewhitening,
         )
         if len(_CALIBRATION_CACHE) >= _CACHE_LIMIT:
             _CALIBRATION_CACHE.clear()
@@ -439,12 +520,16 @@ class DailyTrendMonitor:
         refits: list[int],
         calibration: PatientCalibration | None,
         cal_rows: list[int],
+        cals: list[PatientCalibration],
+        phi_day: dict[str, FloatArray],
     ) -> MonitorState:
         n = table.n_days
+        u = _prewhitened(z, phi_day, n)
         ids = self.watched(table)
         dates = table.date_list()
         per_day: list[list[TrendFinding]] = [[] for _ in range(n)]
         insufficient_by_day: list[list[str]] = [[] for _ in range(n)]
+        ok_of: dict[str, BoolArray] = {}
         for b in ids:
             observed = ~np.isnan(table.values[b])
             window = self.coverage_window_days
@@ -452,14 +537,27 @@ class DailyTrendMonitor:
             recent = counts / np.minimum(np.arange(1, n + 1), window)
             ok = (recent >= self.min_coverage) & ~np.isnan(expected[b]) & np.isfinite(h_day[b])
             ok &= ~np.isnan(rate_day[b])
+            ok_of[b] = ok
             for t in np.flatnonzero(~ok):
                 insufficient_by_day[int(t)].append(b)
             values = table.values[b]
             delta = values - expected[b]
-            upper, lower = cusum_statistics(z[b][None, :], self.k, self.winsor)
+            upper, lower = cusum_statistics(u[b][None, :], self.k, self.winsor)
             for direction, stat in ((TrendDirection.UP, upper), (TrendDirection.DOWN, lower)):
                 track = track_episodes(stat, h_day[b]).row(0)
                 _append_findings(per_day, track, ok, b, direction, z[b], delta, dates, rate_day[b])
+        sig_stat, sig_h, sig_rate = self._signature_path(u, n, cal_rows, cals)
+        if n and np.isfinite(sig_h).any():
+            sig_track = track_episodes(sig_stat[None, :], sig_h).row(0)
+            for b, sign in (self.signature or {}).items():
+                if b not in ok_of:
+                    continue
+                direction = TrendDirection.UP if sign > 0 else TrendDirection.DOWN
+                delta = table.values[b] - expected[b]
+                _append_findings(
+                    per_day, sig_track, ok_of[b], b, direction, z[b], delta, dates, sig_rate,
+                    same_sign=sign,
+                )  # fmt: skip
         for day in per_day:
             day.sort(key=lambda f: (f.biomarker, f.direction.value))
         last = n - 1
@@ -490,6 +588,15 @@ class DailyTrendMonitor:
         )
 
 
+def _prewhitened(
+    z: Mapping[str, FloatArray], phi_day: Mapping[str, FloatArray] | None, n: int
+) -> dict[str, FloatArray]:
+    """Rows < n of each biomarker's z, prewhitened with the lag-1 coefficient in force each day."""
+    if phi_day is None:
+        return {b: col[:n] for b, col in z.items()}
+    return {b: prewhiten(col[:n], phi_day[b][:n]) for b, col in z.items()}
+
+
 def _append_findings(
     per_day: list[list[TrendFinding]],
     track: EpisodeTrack,
@@ -500,8 +607,15 @@ def _append_findings(
     delta: FloatArray,
     dates: list[dt.date],
     rate: FloatArray,
+    same_sign: float | None = None,
 ) -> None:
-    cache: dict[int, TrendFinding] = {}
+    """Add the findings of one chart's active episodes to every day they are active.
+
+    With `same_sign` (a signature chart's alarm reported for one of its biomarkers) a day gets the
+    finding only when the biomarker's mean z since onset has that sign and no univariate finding
+    of the same biomarker and direction is already active that day.
+    """
+    cache: dict[int, TrendFinding | None] = {}
     for t in np.flatnonzero(track.active & ok):
         det = int(track.detection[t])
         if det not in cache:
@@ -509,6 +623,10 @@ def _append_findings(
             span_z = z[onset : det + 1]
             span_d = delta[onset : det + 1]
             seen = ~np.isnan(span_z)
+            mean_z = float(span_z[seen].mean()) if seen.any() else math.nan
+            if same_sign is not None and not mean_z * same_sign > 0:
+                cache[det] = None
+                continue
             spec = REGISTRY.get(bid)
             r = float(rate[det])  # finite: findings are only made on days with a rate
             cache[det] = TrendFinding(
@@ -524,4 +642,11 @@ def _append_findings(
                 adverse=spec is not None
                 and spec.concern in (Concern.BOTH, Concern(direction.value)),
             )
-        per_day[int(t)].append(cache[det])
+        finding = cache[det]
+        if finding is None:
+            continue
+        if same_sign is not None and any(
+            f.biomarker == bid and f.direction == direction for f in per_day[int(t)]
+        ):
+            continue
+        per_day[int(t)].append(finding)

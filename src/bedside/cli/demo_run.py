@@ -56,14 +56,13 @@ __all__ = ["DemoOptions", "DemoResult", "run_demo"]
 TRAINING_SEED_OFFSET = 1_000_003
 """Added to the clinic's seed for the training cohort, so the model never sees clinic patients."""
 
-DEMO_TREND_ALARMS_PER_YEAR = 12.0
+DEMO_TREND_ALARMS_PER_YEAR = 1.0
 """Family-wise false trend alarms per patient-year the demo's monitors are calibrated to.
 
-The device default is 1. A 60-day demo has 28 days of baseline and episodes of a few weeks, and at
-1 per year the calibrated monitor found no episode's trends in time (measured: 0 of 7 caught in
-the e2e demo); at 12 it finds trends in two families for 8 of 12 episodes of the default clinic.
-The relapse protocol then requires two families plus a calibrated risk before recommending, and
-each finding carries the rate it was calibrated to, so the choice is visible to the clinician.
+The device default (1). Until 2026-11-27 the demo ran at 12: the univariate-only monitor found no
+episode's trends in time at 1 per year (0 of 7 in the e2e demo). The device monitor now has the
+episode-signature chart with half the budget (`bedside.baseline.chart_family`), which is built
+for the episodes' pattern; each finding carries the rate it was calibrated to.
 """
 
 

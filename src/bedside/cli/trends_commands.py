@@ -9,11 +9,16 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bedside.domain import BedsideError
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from bedside.domain import TrendDirection, TrendFinding
 
 __all__ = ["TRENDS_COLUMNS", "trends_app"]
 
@@ -79,17 +84,23 @@ def detect(
         )
     except (BedsideError, OSError, json.JSONDecodeError) as exc:
         raise _fail(exc) from exc
-    findings = {}
+    # one row per trend: a change seen first by the episode-signature chart and then by its
+    # biomarker's own chart is one trend (same onset); the earliest detection is kept
+    findings: dict[tuple[str, TrendDirection, dt.date], TrendFinding] = {}
     for day in state.daily_trends:
         for f in day:
-            findings[(f.biomarker, f.direction, f.detection_date)] = f
-    active = {(f.biomarker, f.direction, f.detection_date) for f in state.trends}
+            key = (f.biomarker, f.direction, f.onset_date)
+            if key not in findings or f.detection_date < findings[key].detection_date:
+                findings[key] = f
+    active = {(f.biomarker, f.direction, f.onset_date) for f in state.trends}
     out.parent.mkdir(parents=True, exist_ok=True)
     index = {d: i for i, d in enumerate(table.date_list())}
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(TRENDS_COLUMNS)
-        for key in sorted(findings, key=lambda k: (k[2], k[0], k[1].value)):
+        for key in sorted(
+            findings, key=lambda k: (findings[k].detection_date, k[0], k[1].value, k[2])
+        ):
             f = findings[key]
             span = table.values[f.biomarker][index[f.onset_date] : index[f.detection_date] + 1]
             writer.writerow(
@@ -159,25 +170,40 @@ def evaluate(
     reports = []
     try:
         if depresjon is not None:
+            from bedside.baseline import DailyTrendMonitor
             from bedside.biomarkers import extract_daily
+            from bedside.biomarkers.wear import with_wear_coverage
+            from bedside.domain import Modality
             from bedside.sensors import read_depresjon
 
             files = sorted((depresjon / "control").glob("control_*.csv"))
             if not files:
                 raise _fail(FileNotFoundError(f"{depresjon}/control: no control_*.csv files"))
             sources = []
+            n_all = 0
+            min_cov = DailyTrendMonitor().min_day_coverage
             for f in files:
-                table = extract_daily(read_depresjon(f))
+                frame = read_depresjon(f)
+                table = with_wear_coverage(extract_daily(frame), frame)
                 missing = [b for b in EVAL_BIOMARKERS if b not in table.values]
                 if missing:
                     raise _fail(ValueError(f"{f}: no column for {', '.join(missing)}"))
-                sources.append(source_arrays(table.values))
+                src = source_arrays(table.values)
+                n_all += src.shape[0]
+                # the device's coverage rule: an off-wrist (or half-recorded) day is missing; the
+                # background is the worn days (a patient-year of off-wrist days is not a test)
+                worn = table.coverage[Modality.ACTIGRAPHY][-src.shape[0] :] >= min_cov
+                sources.append(src[worn])
             days = sum(s.shape[0] for s in sources)
-            typer.echo(f"Depresjon controls: {len(sources)} recordings, {days} days")
+            typer.echo(
+                f"Depresjon controls: {len(sources)} recordings, {days} worn days of {n_all} "
+                "(days under half worn are missing, as on the device)"
+            )
             reports.append(
                 evaluate_detectors(
                     sources,
-                    background=f"Depresjon controls ({len(sources)}, {days} days), block bootstrap",
+                    background=f"Depresjon controls ({len(sources)}, {days} worn days), "
+                    "block bootstrap",
                     n_patient_years=patient_years,
                     target_rate_per_year=rate,
                     n_series=calibration_series,
@@ -212,7 +238,7 @@ def _floors(report: object) -> str:
     assert isinstance(report, EvaluationReport)
     lines = []
     for r in report.results:
-        if not r.name.startswith(("cusum", "signature")):
+        if not r.name.startswith("device"):
             continue
         fa_ok = r.false_alarms_per_year <= report.target_rate_per_year
         a = ("episode (3 biomarkers)", 1.0)

@@ -22,6 +22,7 @@ import numpy as np
 
 from bedside.baseline import DailyTrendMonitor, MonitorState, RobustBaseline
 from bedside.biomarkers import extract_daily, extract_multimodal_daily
+from bedside.biomarkers.wear import with_wear_coverage
 from bedside.domain import (
     BaselineSummary,
     DailyBiomarkerTable,
@@ -85,12 +86,23 @@ class DevicePipeline:
         self.baseline_days = baseline_days
 
     def run(self, frame: SampleFrame) -> DeviceRun:
-        """Findings for every local day of a recording."""
-        return self.run_table(extract_daily(frame))
+        """Findings for every local day of a recording.
+
+        The table's actigraphy coverage is the share of minutes the recorder was worn, so that
+        the trend monitor treats off-wrist days as missing rather than as a collapse of activity.
+        """
+        return self.run_table(with_wear_coverage(extract_daily(frame), frame))
 
     def run_frames(self, frames: Mapping[Modality, RawFrame]) -> DeviceRun:
-        """Findings for every local day of a patient's raw frames of every modality."""
-        return self.run_table(extract_multimodal_daily(frames))
+        """Findings for every local day of a patient's raw frames of every modality.
+
+        As in `run`, the actigraphy coverage is the worn share of each day.
+        """
+        table = extract_multimodal_daily(frames)
+        acti = frames.get(Modality.ACTIGRAPHY)
+        if isinstance(acti, SampleFrame):
+            table = with_wear_coverage(table, acti)
+        return self.run_table(table)
 
     def run_table(self, table: DailyBiomarkerTable) -> DeviceRun:
         """Findings for every day of an already extracted daily table."""
