@@ -9,19 +9,28 @@ copies of the same patient-year a sustained shift of ``d`` source SDs is injecte
 direction in sleep duration, total activity and interdaily stability at once) or total activity
 alone.
 
-Every detector is calibrated per patient exactly as the device does it: from the patient-year's
-own first `start_days` days (the pool), by the predictive stationary bootstrap through the same
-baseline scheme (`calibrate_cusum`'s recipe, shared here by all detectors), for a family-wise
-budget of `target_rate_per_year`. The naive rules are not calibrated. Reported per detector:
+"device family" is what `DailyTrendMonitor` runs (`DeviceCharts` = its defaults): univariate
+CUSUMs plus the episode-signature CUSUM, calibrated per patient by `calibrate_cusum` itself (the
+AR(1) sieve bootstrap) on the unshifted days before each of the monitor's recalibration rows
+(`recalibration_rows`: days 28, 56 and 112). The comparison detectors (CUSUM with k = 0.5 only,
+EWMA, MEWMA, the signature chart alone) are calibrated once, from the patient-year's first
+`start_days` days, by the predictive stationary block bootstrap through the same baseline scheme
+(the recipe the device used before 2026-11-27). The naive rules are not calibrated. A background
+built from real recordings holds only days its recording covered at least half (off-wrist days
+removed by `bedside.biomarkers.wear`, as the device treats them as missing). Reported per
+detector:
 
 * false alarms per patient-year on the unshifted patient-years (every alarm counts; family-wise),
   with a 95% interval from a bootstrap over patient-years;
 * per scenario and shift size: the share of trials detected within 21 days of onset (a trial is
-  detected by an alarm of a shifted biomarker in the shifted direction for univariate detectors,
-  by any alarm for multivariate ones) and the median delay in days (undetected trials count as
-  later than the 56-day horizon);
+  detected by an alarm of a shifted biomarker in the shifted direction for univariate charts, by
+  any alarm for multivariate ones, and for the device's signature chart when the scenario moves
+  one of its biomarkers its way, as the device then reports that biomarker) and the median
+  delay in days (undetected trials count as later than the 56-day horizon);
 * the information bound ``ln(N K) / (D / 2)`` days (N = 365 / target days per false alarm, K
-  watched biomarkers, D the Mahalanobis size of the shift under the background's correlation).
+  watched biomarkers, D the Mahalanobis size of the shift over the shifted biomarkers under the
+  background's correlation; it assumes independent days, so it is optimistic for autocorrelated
+  biomarkers).
 
 The replay here is vectorised: it has the device's baselines and thresholds but not its exclusion
 of alarmed periods from later refits, which only matters after a first alarm.
