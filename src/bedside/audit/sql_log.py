@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from bedside.audit.chain import GENESIS_HASH, AuditEntry, AuditProblem, make_entry, verify_chain
 from bedside.privacy import Identity
 
-__all__ = ["AUDIT_METADATA", "SqlAuditLog", "read_audit_log", "verify_audit_log"]
+__all__ = ["AUDIT_METADATA", "AuditEvent", "SqlAuditLog", "read_audit_log", "verify_audit_log"]
 
 AUDIT_METADATA = sa.MetaData()
 
@@ -48,6 +50,27 @@ AUDIT_HEAD = sa.Table(
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("entry_hash", sa.String(64), nullable=False),
 )
+
+_SELECT_HEAD = (
+    sa.select(AUDIT_HEAD.c.seq, AUDIT_HEAD.c.entry_hash)
+    .where(AUDIT_HEAD.c.id == 1)
+    .with_for_update()
+)
+_INSERT_ENTRY = AUDIT_LOG.insert()
+_INSERT_HEAD = AUDIT_HEAD.insert().values(id=1)
+_UPDATE_HEAD = AUDIT_HEAD.update().where(AUDIT_HEAD.c.id == 1)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """What happened, before it is numbered, chained and signed into an `AuditEntry`."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    outcome: str
+    detail: dict[str, Any] | None = None
 
 
 class SqlAuditLog:
@@ -82,38 +105,43 @@ class SqlAuditLog:
         detail: dict[str, Any] | None = None,
     ) -> AuditEntry:
         """Append one entry inside the caller's open transaction `conn` (committed with it)."""
-        head = conn.execute(
-            sa.select(AUDIT_HEAD.c.seq, AUDIT_HEAD.c.entry_hash)
-            .where(AUDIT_HEAD.c.id == 1)
-            .with_for_update()
-        ).first()
+        event = AuditEvent(at, actor, action, subject, outcome, detail)
+        return self.append_many(conn, [event])[0]
+
+    def append_many(self, conn: Connection, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+        """Append `events` in order inside `conn`: one head read, one bulk insert, one head write.
+
+        Group commit uses this to chain a whole batch's entries in its single transaction.
+        """
+        if not events:
+            return []
+        head = conn.execute(_SELECT_HEAD).first()
         seq, prev = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
-        entry = make_entry(
-            self.signer,
-            seq=seq + 1,
-            prev_hash=prev,
-            at=at,
-            actor=actor,
-            action=action,
-            subject=subject,
-            outcome=outcome,
-            detail=detail,
-            attestation=self.attestation,
-        )
-        row = entry.model_dump(mode="json")
-        row["detail"] = json.dumps(row["detail"], sort_keys=True)
-        conn.execute(AUDIT_LOG.insert().values(**row))
-        if head is None:
-            conn.execute(
-                AUDIT_HEAD.insert().values(id=1, seq=entry.seq, entry_hash=entry.entry_hash)
+        entries: list[AuditEntry] = []
+        rows: list[dict[str, Any]] = []
+        for event in events:
+            seq += 1
+            entry = make_entry(
+                self.signer,
+                seq=seq,
+                prev_hash=prev,
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                subject=event.subject,
+                outcome=event.outcome,
+                detail=event.detail,
+                attestation=self.attestation,
             )
-        else:
-            conn.execute(
-                AUDIT_HEAD.update()
-                .where(AUDIT_HEAD.c.id == 1)
-                .values(seq=entry.seq, entry_hash=entry.entry_hash)
-            )
-        return entry
+            row = entry.model_dump(mode="json")
+            row["detail"] = json.dumps(row["detail"], sort_keys=True)
+            rows.append(row)
+            entries.append(entry)
+            prev = entry.entry_hash
+        conn.execute(_INSERT_ENTRY, rows)
+        last = {"seq": seq, "entry_hash": prev}
+        conn.execute(_INSERT_HEAD if head is None else _UPDATE_HEAD, last)
+        return entries
 
     def record(
         self,

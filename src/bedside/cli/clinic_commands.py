@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +20,13 @@ clinic_app = typer.Typer(
 )
 
 PASSPHRASE_ENV = "BEDSIDE_KEY_PASSPHRASE"
+# uvloop + httptools (both in the lock) and no access log: the ingest hot path is per request.
+_UVICORN: dict[str, Any] = {
+    "log_level": "warning",
+    "access_log": False,
+    "loop": "uvloop",
+    "http": "httptools",
+}
 
 
 def _passphrase() -> str:
@@ -61,7 +68,7 @@ def processor(
 
     identity = unlock_identity(keystore.read_text(), _passphrase())
     typer.echo(f"processor {identity.public.encryption_did}: {UNATTESTED} (no TEE evidence)")
-    uvicorn.run(processor_app(identity), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(processor_app(identity), host="127.0.0.1", port=port, **_UVICORN)
 
 
 @clinic_app.command("api")
@@ -77,6 +84,9 @@ def api(
     base_url: Annotated[
         str | None, typer.Option(help="URL clients use (access tokens' audience).")
     ] = None,
+    max_batch: Annotated[
+        int, typer.Option(min=1, help="Most envelopes per group commit (1: commit each).")
+    ] = 128,
 ) -> None:
     """Run the ingest API (holds only the signing key) in front of a processor.
 
@@ -95,7 +105,7 @@ def api(
     identity = unlock_identity(keystore.read_text(), _passphrase())
     store = create_store(db)
     client = httpx.Client(base_url=processor_url, timeout=30.0)
-    service = IngestService(store.engine, identity, HttpDecryptor(client))
+    service = IngestService(store.engine, identity, HttpDecryptor(client), max_batch=max_batch)
     typer.echo(
         f"ingest API {identity.did}; processor {processor_url}: {service.decryptor.attestation}"
     )
@@ -119,8 +129,9 @@ def api(
             service.audit,
             clock=now,
         )
+    typer.echo(store.migration.message if store.migration else "schema: engine passed in")
     app = create_app(store, base_url=url, ingest=service, access=access)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, **_UVICORN)
 
 
 @clinic_app.command("migrate")

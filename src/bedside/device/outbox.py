@@ -144,22 +144,42 @@ class Outbox:
                 report.deferred += 1
                 continue
             report.bytes_sent += reply.bytes_sent
-            if reply.status == 200 and self._receipt_ok(sealed, reply.body):
-                self.vault.put(_RECEIPTS, key, str(reply.body["receipt"]).encode())
-                self.vault.delete(_PENDING, key)
-                if reply.body.get("status") == "duplicate":
-                    report.duplicates += 1
-                else:
-                    report.delivered += 1
-            elif 400 <= reply.status < 500 and "reason" in reply.body:
-                dead = {"sealed": record["sealed"], "reason": str(reply.body["reason"])}
-                self.vault.put(_DEAD, key, json.dumps(dead).encode())
-                self.vault.delete(_PENDING, key)
-                report.dead += 1
-            else:
-                self._defer(key, record, now)
-                report.deferred += 1
+            outcome = self._apply(key, record, sealed, reply, now)
+            setattr(report, outcome, getattr(report, outcome) + 1)
         return report
+
+    def settle(self, sealed: SealedEnvelope, reply: TransportReply) -> str:
+        """Apply a reply obtained outside `deliver` (e.g. a pipelined sender) to a queued envelope.
+
+        Returns what happened, as the name of the `DeliveryReport` counter it counts towards:
+        ``delivered``, ``duplicates``, ``dead`` or ``deferred``; ``unknown`` when the envelope
+        is no longer queued (nothing is changed then).
+        """
+        raw = self.vault.get(_PENDING, sealed.envelope_id)
+        if raw is None:
+            return "unknown"
+        record = json.loads(raw)
+        return self._apply(sealed.envelope_id, record, sealed, reply, self.clock().timestamp())
+
+    def _apply(
+        self,
+        key: str,
+        record: dict[str, object],
+        sealed: SealedEnvelope,
+        reply: TransportReply,
+        now: float,
+    ) -> str:
+        if reply.status == 200 and self._receipt_ok(sealed, reply.body):
+            self.vault.put(_RECEIPTS, key, str(reply.body["receipt"]).encode())
+            self.vault.delete(_PENDING, key)
+            return "duplicates" if reply.body.get("status") == "duplicate" else "delivered"
+        if 400 <= reply.status < 500 and "reason" in reply.body:
+            dead = {"sealed": record["sealed"], "reason": str(reply.body["reason"])}
+            self.vault.put(_DEAD, key, json.dumps(dead).encode())
+            self.vault.delete(_PENDING, key)
+            return "dead"
+        self._defer(key, record, now)
+        return "deferred"
 
     def _defer(self, key: str, record: dict[str, object], now: float) -> None:
         attempts = int(str(record["attempts"])) + 1

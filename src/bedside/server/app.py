@@ -17,7 +17,7 @@ from bedside.server.clinician_auth import AccessDeniedError
 from bedside.server.dashboard import dashboard_router
 from bedside.server.fhir_api import fhir_router
 from bedside.server.ingest import IngestService
-from bedside.server.ingest_api import ingest_router
+from bedside.server.ingest_api import IngestFastPath, ingest_router
 from bedside.server.recommendation_actions import recommendation_actions_router
 from bedside.store import Store
 
@@ -96,4 +96,5 @@ def create_app(
         app.include_router(access_router(access, secure_cookies=secure))
     if ingest is not None:
         app.include_router(ingest_router(ingest))
+        app.add_middleware(IngestFastPath, service=ingest)  # the hot route, past FastAPI
     return app

@@ -3,23 +3,27 @@
 `IngestService.ingest` either stores the envelope, its finding, any sequence gap and an audit entry
 in one transaction and returns a signed receipt, or raises `EnvelopeRejectedError` after writing
 only an audit entry of the rejection. A re-delivered envelope (same id, same bytes) is stored once
-and receipted again (status ``duplicate``).
+and receipted again (status ``duplicate``). `IngestService.ingest_many` (`open_many` +
+`store_many`) does the same for a batch with one processor round trip and ONE commit (group
+commit, see `bedside.server.ingest_batch`); each envelope is still accepted or refused on its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bedside.audit import SqlAuditLog
+from bedside.audit import AuditEvent, SqlAuditLog
 from bedside.domain import StoreError
 from bedside.privacy import (
     ConsentError,
+    ConsentGrant,
+    DeliveryDecision,
     DeliveryKind,
     EnvelopePayload,
     EnvelopeRejectedError,
@@ -47,11 +51,15 @@ from bedside.store.ingest_tables import (
     revoke_consent,
 )
 
-__all__ = ["IngestResult", "IngestService"]
+__all__ = ["IngestOutcome", "IngestResult", "IngestService"]
 
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+_Outcome = tuple[str, str, tuple[int, int] | None]
+"""An accepted envelope inside a batch: status, digest, gap."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,10 @@ class IngestResult:
     status: str
     receipt: str
     gap: tuple[int, int] | None = None
+
+
+IngestOutcome = IngestResult | EnvelopeRejectedError | StoreError
+"""Per envelope of a batch: accepted (with receipt), rejected (audited), or not stored (retry)."""
 
 
 class IngestService:
@@ -77,6 +89,8 @@ class IngestService:
     clock : callable returning datetime, optional
     max_clock_skew : timedelta
         How far in the future an envelope's ``issued_at`` may be.
+    max_batch : int
+        Most envelopes the HTTP routes group into one transaction (``1``: a commit per envelope).
     """
 
     def __init__(
@@ -87,12 +101,14 @@ class IngestService:
         *,
         clock: Callable[[], dt.datetime] = _utc_now,
         max_clock_skew: dt.timedelta = dt.timedelta(minutes=10),
+        max_batch: int = 128,
     ) -> None:
         self.engine = engine
         self.clinic = clinic.signing_only()
         self.decryptor = decryptor
         self.clock = clock
         self.max_clock_skew = max_clock_skew
+        self.max_batch = max_batch
         create_ingest_tables(engine)
         self.audit = SqlAuditLog(engine, self.clinic, attestation=decryptor.attestation)
         self._lock = threading.Lock()
@@ -145,16 +161,97 @@ class IngestService:
     def ingest(self, sealed: SealedEnvelope) -> IngestResult:
         """Accept or reject one sealed envelope (see the module docstring)."""
         now = self.clock()
+        result = self.store_many([sealed], self.open_many([sealed]), now=now)[0]
+        if isinstance(result, IngestResult):
+            return result
+        raise result
+
+    def ingest_many(self, batch: Sequence[SealedEnvelope]) -> list[IngestOutcome]:
+        """`open_many` then `store_many`: every envelope's result, in order, one commit."""
+        return self.store_many(batch, self.open_many(batch))
+
+    def open_many(
+        self, batch: Sequence[SealedEnvelope]
+    ) -> list[EnvelopePayload | EnvelopeRejectedError]:
+        """Decrypt (one processor round trip) and verify each envelope's signature and schema."""
+        opened: list[EnvelopePayload | EnvelopeRejectedError] = []
+        for sealed, inner in zip(batch, self.decryptor.decrypt_many(batch), strict=True):
+            if isinstance(inner, EnvelopeRejectedError):
+                opened.append(inner)
+                continue
+            try:
+                opened.append(verify_payload(inner, sealed.envelope_id))
+            except EnvelopeRejectedError as exc:
+                opened.append(exc)
+        return opened
+
+    def store_many(
+        self,
+        batch: Sequence[SealedEnvelope],
+        opened: Sequence[EnvelopePayload | EnvelopeRejectedError],
+        *,
+        now: dt.datetime | None = None,
+    ) -> list[IngestOutcome]:
+        """Check, store and audit a batch in ONE transaction (group commit); receipts after it.
+
+        Each envelope is accepted or rejected on its own: checks only read, so a rejected
+        envelope writes nothing but its audit entry. Receipts are signed only once the
+        transaction holding the envelope has committed, so a receipt never precedes durability.
+        If the transaction fails as a whole (e.g. a concurrent writer on PostgreSQL took an id),
+        every envelope is retried in a transaction of its own, so one cannot sink the others.
+
+        Raises
+        ------
+        StoreError
+            A single envelope could not be stored for a database reason; nothing was written.
+        """
+        now = self.clock() if now is None else now
         try:
-            inner = self.decryptor.decrypt(sealed)
-            payload = verify_payload(inner, sealed.envelope_id)
-            return self._store(sealed, payload, now)
-        except EnvelopeRejectedError as exc:
-            self.audit.record(
-                at=now, actor="device", action="ingest.envelope", subject=sealed.envelope_id,
-                outcome=f"rejected:{exc.reason.value}", detail={"detail": exc.detail},
-            )  # fmt: skip
-            raise
+            with self._lock, self.audit.lock, self.engine.begin() as conn:
+                outcomes = self._admit_batch(conn, batch, opened, now)
+        except Exception as exc:
+            if len(batch) > 1:
+                return [
+                    self._store_one_or_refuse(sealed, item, now)
+                    for sealed, item in zip(batch, opened, strict=True)
+                ]
+            eid = batch[0].envelope_id
+            if isinstance(exc, IntegrityError):
+                # A concurrent writer took the id or sequence between our check and insert.
+                rejection = self._reject(
+                    RejectionReason.REPLAY, "envelope id or sequence taken", eid
+                )
+                self._audit_rejection(rejection, now)
+                return [rejection]
+            raise StoreError(f"storing envelope {eid} failed; nothing was written: {exc}") from exc
+        results: list[IngestOutcome] = []
+        for sealed, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, EnvelopeRejectedError):
+                results.append(outcome)
+                continue
+            status, digest, gap = outcome
+            receipt = Receipt(
+                envelope_id=sealed.envelope_id,
+                digest=digest,
+                status=status,
+                received_at=now,
+                clinic_did=self.clinic.did,
+            )
+            results.append(
+                IngestResult(status=status, receipt=issue_receipt(self.clinic, receipt), gap=gap)
+            )
+        return results
+
+    def _store_one_or_refuse(
+        self,
+        sealed: SealedEnvelope,
+        item: EnvelopePayload | EnvelopeRejectedError,
+        now: dt.datetime,
+    ) -> IngestOutcome:
+        try:
+            return self.store_many([sealed], [item], now=now)[0]
+        except StoreError as exc:
+            return exc
 
     def record_refusal(
         self, reason: RejectionReason, detail: str, envelope_id: str | None = None
@@ -165,112 +262,125 @@ class IngestService:
             outcome=f"rejected:{reason.value}", detail={"detail": detail},
         )  # fmt: skip
 
+    def _audit_rejection(self, exc: EnvelopeRejectedError, now: dt.datetime) -> None:
+        self.audit.record(
+            at=now, actor="device", action="ingest.envelope", subject=exc.envelope_id or "-",
+            outcome=f"rejected:{exc.reason.value}", detail={"detail": exc.detail},
+        )  # fmt: skip
+
     def _reject(self, reason: RejectionReason, detail: str, eid: str) -> EnvelopeRejectedError:
         return EnvelopeRejectedError(reason, detail, eid)
 
-    def _store(
-        self, sealed: SealedEnvelope, payload: EnvelopePayload, now: dt.datetime
-    ) -> IngestResult:
-        eid = sealed.envelope_id
-        digest = envelope_digest(sealed)
+    def _admit_batch(
+        self,
+        conn: Connection,
+        batch: Sequence[SealedEnvelope],
+        opened: Sequence[EnvelopePayload | EnvelopeRejectedError],
+        now: dt.datetime,
+    ) -> list[_Outcome | EnvelopeRejectedError]:
+        """Check and write every envelope of a batch on `conn`; chain all audit entries."""
+        consents: dict[str, tuple[ConsentGrant, dt.datetime | None] | None] = {}
+        outcomes: list[_Outcome | EnvelopeRejectedError] = []
+        events: list[AuditEvent] = []
+        for sealed, item in zip(batch, opened, strict=True):
+            eid = sealed.envelope_id
+            try:
+                if isinstance(item, EnvelopeRejectedError):
+                    raise item
+                digest = envelope_digest(sealed)
+                decision = self._admit(conn, consents, item, digest, eid, now)
+            except EnvelopeRejectedError as exc:
+                outcomes.append(exc)
+                events.append(
+                    AuditEvent(now, "device", "ingest.envelope", eid,
+                               f"rejected:{exc.reason.value}", {"detail": exc.detail})
+                )  # fmt: skip
+                continue
+            status = "stored" if decision.kind is DeliveryKind.NEW else "duplicate"
+            if decision.kind is DeliveryKind.NEW:
+                insert_envelope(
+                    conn,
+                    envelope_id=eid,
+                    patient_did=item.patient_did,
+                    sequence=item.sequence,
+                    digest=digest,
+                    consent_id=item.consent_id,
+                    issued_at=item.issued_at,
+                    received_at=now,
+                    payload_json=item.model_dump_json(),
+                    finding=item.finding,
+                )
+                if decision.gap is not None:
+                    record_gap(conn, item.patient_did, *decision.gap, now)
+            detail: dict[str, object] = {"sequence": item.sequence, "digest": digest}
+            if decision.gap is not None:
+                detail["gap"] = list(decision.gap)
+            events.append(AuditEvent(now, item.patient_did, "ingest.envelope", eid, status, detail))
+            outcomes.append((status, digest, decision.gap))
+        self.audit.append_many(conn, events)
+        return outcomes
+
+    def _admit(
+        self,
+        conn: Connection,
+        consents: dict[str, tuple[ConsentGrant, dt.datetime | None] | None],
+        payload: EnvelopePayload,
+        digest: str,
+        eid: str,
+        now: dt.datetime,
+    ) -> DeliveryDecision:
+        """Consent, scope, clock and replay checks (reads only); raises the rejection."""
         if payload.issued_at > now + self.max_clock_skew:
             raise self._reject(RejectionReason.MALFORMED, "issued_at is in the future", eid)
-        with self._lock:
-            try:
-                with self.engine.begin() as conn:
-                    if not has_any_consent(conn, payload.patient_did):
-                        raise self._reject(
-                            RejectionReason.UNKNOWN_SIGNER,
-                            f"no consent on file from {payload.patient_did}",
-                            eid,
-                        )
-                    stored = get_consent(conn, payload.consent_id)
-                    if stored is None:
-                        raise self._reject(
-                            RejectionReason.NO_CONSENT, f"unknown consent {payload.consent_id}", eid
-                        )
-                    grant, revoked_at = stored
-                    if grant.patient_did != payload.patient_did:
-                        raise self._reject(
-                            RejectionReason.NO_CONSENT,
-                            f"consent {grant.id} was not issued by the signer",
-                            eid,
-                        )
-                    if revoked_at is not None:
-                        raise self._reject(
-                            RejectionReason.CONSENT_REVOKED,
-                            f"consent {grant.id} revoked at {revoked_at.isoformat()}",
-                            eid,
-                        )
-                    if not (grant.is_valid_at(payload.issued_at) and grant.is_valid_at(now)):
-                        raise self._reject(
-                            RejectionReason.CONSENT_EXPIRED,
-                            f"consent {grant.id} valid {grant.valid_from.isoformat()} to "
-                            f"{grant.valid_until.isoformat()}",
-                            eid,
-                        )
-                    extra = scopes_used(payload) - grant.scopes
-                    if extra:
-                        raise self._reject(
-                            RejectionReason.OUT_OF_SCOPE,
-                            f"payload uses {sorted(s.value for s in extra)} beyond the consent",
-                            eid,
-                        )
-                    if (
-                        payload.finding is not None
-                        and payload.finding.patient_id != grant.patient_id
-                    ):
-                        raise self._reject(
-                            RejectionReason.MALFORMED,
-                            f"finding.patient_id {payload.finding.patient_id!r} is not the "
-                            "consent's patient",
-                            eid,
-                        )
-                    prior = prior_delivery(conn, eid, payload.patient_did, payload.sequence)
-                    decision = decide_delivery(eid, digest, payload.sequence, prior)
-                    if decision.kind is DeliveryKind.REPLAY:
-                        raise self._reject(RejectionReason.REPLAY, decision.reason, eid)
-                    status = "stored" if decision.kind is DeliveryKind.NEW else "duplicate"
-                    if decision.kind is DeliveryKind.NEW:
-                        insert_envelope(
-                            conn,
-                            envelope_id=eid,
-                            patient_did=payload.patient_did,
-                            sequence=payload.sequence,
-                            digest=digest,
-                            consent_id=payload.consent_id,
-                            issued_at=payload.issued_at,
-                            received_at=now,
-                            payload_json=payload.model_dump_json(),
-                            finding=payload.finding,
-                        )
-                        if decision.gap is not None:
-                            record_gap(conn, payload.patient_did, *decision.gap, now)
-                    detail: dict[str, object] = {"sequence": payload.sequence, "digest": digest}
-                    if decision.gap is not None:
-                        detail["gap"] = list(decision.gap)
-                    self.audit.append(
-                        conn, at=now, actor=payload.patient_did, action="ingest.envelope",
-                        subject=eid, outcome=status, detail=detail,
-                    )  # fmt: skip
-            except IntegrityError as exc:
-                # A concurrent writer took the id or sequence between our check and insert.
-                raise self._reject(
-                    RejectionReason.REPLAY, "envelope id or sequence taken", eid
-                ) from exc
-            except EnvelopeRejectedError:
-                raise
-            except Exception as exc:
-                raise StoreError(
-                    f"storing envelope {eid} failed; nothing was written: {exc}"
-                ) from exc
-        receipt = Receipt(
-            envelope_id=eid,
-            digest=digest,
-            status=status,
-            received_at=now,
-            clinic_did=self.clinic.did,
-        )
-        return IngestResult(
-            status=status, receipt=issue_receipt(self.clinic, receipt), gap=decision.gap
-        )
+        if payload.consent_id not in consents:
+            consents[payload.consent_id] = get_consent(conn, payload.consent_id)
+        stored = consents[payload.consent_id]
+        # "Unknown signer" wins over the consent problems, as in the unbatched checks.
+        if (stored is None or stored[0].patient_did != payload.patient_did) and not (
+            has_any_consent(conn, payload.patient_did)
+        ):
+            raise self._reject(
+                RejectionReason.UNKNOWN_SIGNER,
+                f"no consent on file from {payload.patient_did}",
+                eid,
+            )
+        if stored is None:
+            raise self._reject(
+                RejectionReason.NO_CONSENT, f"unknown consent {payload.consent_id}", eid
+            )
+        grant, revoked_at = stored
+        if grant.patient_did != payload.patient_did:
+            raise self._reject(
+                RejectionReason.NO_CONSENT, f"consent {grant.id} was not issued by the signer", eid
+            )
+        if revoked_at is not None:
+            raise self._reject(
+                RejectionReason.CONSENT_REVOKED,
+                f"consent {grant.id} revoked at {revoked_at.isoformat()}",
+                eid,
+            )
+        if not (grant.is_valid_at(payload.issued_at) and grant.is_valid_at(now)):
+            raise self._reject(
+                RejectionReason.CONSENT_EXPIRED,
+                f"consent {grant.id} valid {grant.valid_from.isoformat()} to "
+                f"{grant.valid_until.isoformat()}",
+                eid,
+            )
+        extra = scopes_used(payload) - grant.scopes
+        if extra:
+            raise self._reject(
+                RejectionReason.OUT_OF_SCOPE,
+                f"payload uses {sorted(s.value for s in extra)} beyond the consent",
+                eid,
+            )
+        if payload.finding is not None and payload.finding.patient_id != grant.patient_id:
+            raise self._reject(
+                RejectionReason.MALFORMED,
+                f"finding.patient_id {payload.finding.patient_id!r} is not the consent's patient",
+                eid,
+            )
+        prior = prior_delivery(conn, eid, payload.patient_did, payload.sequence)
+        decision = decide_delivery(eid, digest, payload.sequence, prior)
+        if decision.kind is DeliveryKind.REPLAY:
+            raise self._reject(RejectionReason.REPLAY, decision.reason, eid)
+        return decision

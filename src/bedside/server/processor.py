@@ -10,12 +10,13 @@ itself. It reports its attestation status on ``/attestation``; on hardware witho
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
 
 from bedside.privacy import (
     MAX_ENVELOPE_BYTES,
@@ -28,6 +29,7 @@ from bedside.privacy import (
 from bedside.privacy.processor_report import NITRO_FORMAT, encryption_binding
 
 __all__ = [
+    "MAX_DECRYPT_BATCH",
     "UNATTESTED",
     "Decryptor",
     "HttpDecryptor",
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 UNATTESTED = "unattested"
+MAX_DECRYPT_BATCH = 512
+"""Most envelopes one ``/decrypt/batch`` call may carry."""
 
 
 class Decryptor(Protocol):
@@ -46,6 +50,10 @@ class Decryptor(Protocol):
 
     def decrypt(self, sealed: SealedEnvelope) -> str:
         """The inner JWS of `sealed`."""
+        ...
+
+    def decrypt_many(self, batch: Sequence[SealedEnvelope]) -> list[str | EnvelopeRejectedError]:
+        """The inner JWS of each envelope, or its rejection, in order (one round trip)."""
         ...
 
 
@@ -58,6 +66,15 @@ class LocalDecryptor:
 
     def decrypt(self, sealed: SealedEnvelope) -> str:
         return decrypt_envelope(sealed, self._identity, max_bytes=MAX_ENVELOPE_BYTES)
+
+    def decrypt_many(self, batch: Sequence[SealedEnvelope]) -> list[str | EnvelopeRejectedError]:
+        results: list[str | EnvelopeRejectedError] = []
+        for sealed in batch:
+            try:
+                results.append(self.decrypt(sealed))
+            except EnvelopeRejectedError as exc:
+                results.append(exc)
+        return results
 
 
 class _Decrypted(BaseModel):
@@ -114,6 +131,24 @@ def processor_app(
                 status_code=422, content={"reason": exc.reason.value, "detail": exc.detail}
             )
 
+    @app.post("/decrypt/batch", response_model=None)
+    async def decrypt_batch(request: Request) -> Response:
+        # Parsed by hand (no pydantic request model): this is the hot path of group commit.
+        try:
+            items = json.loads(await request.body())["envelopes"]
+            if not isinstance(items, list) or len(items) > MAX_DECRYPT_BATCH:
+                raise ValueError(f"'envelopes' must be a list of at most {MAX_DECRYPT_BATCH}")
+            batch = [SealedEnvelope.model_validate(item) for item in items]
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            return JSONResponse(status_code=400, content={"detail": f"bad batch: {exc}"})
+        results = [
+            {"inner_jws": r}
+            if isinstance(r, str)
+            else {"reason": r.reason.value, "detail": r.detail}
+            for r in local.decrypt_many(batch)
+        ]
+        return Response(json.dumps({"results": results}), media_type="application/json")
+
     return app
 
 
@@ -142,3 +177,23 @@ class HttpDecryptor:
             )
         response.raise_for_status()
         return str(response.json()["inner_jws"])
+
+    def decrypt_many(self, batch: Sequence[SealedEnvelope]) -> list[str | EnvelopeRejectedError]:
+        body = json.dumps(
+            {"envelopes": [{"envelope_id": e.envelope_id, "jwe": e.jwe} for e in batch]}
+        )
+        response = self._client.post(
+            "/decrypt/batch", content=body, headers={"content-type": "application/json"}
+        )
+        response.raise_for_status()
+        results: list[str | EnvelopeRejectedError] = []
+        for sealed, item in zip(batch, response.json()["results"], strict=True):
+            if "inner_jws" in item:
+                results.append(str(item["inner_jws"]))
+            else:
+                results.append(
+                    EnvelopeRejectedError(
+                        RejectionReason(item["reason"]), str(item["detail"]), sealed.envelope_id
+                    )
+                )
+        return results

@@ -72,6 +72,35 @@ CONSENTS = sa.Table(
     sa.Column("revocation_token", sa.Text, nullable=True),
 )
 
+# Statements of the ingest hot path, built once: SQLAlchemy then only binds parameters (building
+# a Core expression per call cost about 100 us each, a third of the API's time per envelope).
+_SELECT_CONSENT = sa.select(CONSENTS).where(CONSENTS.c.id == sa.bindparam("consent_id"))
+_ANY_CONSENT = (
+    sa.select(CONSENTS.c.id).where(CONSENTS.c.patient_did == sa.bindparam("patient_did")).limit(1)
+)
+_PRIOR_DELIVERY = sa.select(
+    sa.select(ENVELOPES.c.digest)
+    .where(ENVELOPES.c.envelope_id == sa.bindparam("envelope_id"))
+    .scalar_subquery(),
+    sa.select(ENVELOPES.c.envelope_id)
+    .where(
+        ENVELOPES.c.patient_did == sa.bindparam("patient_did"),
+        ENVELOPES.c.sequence == sa.bindparam("sequence"),
+    )
+    .scalar_subquery(),
+    sa.select(sa.func.max(ENVELOPES.c.sequence))
+    .where(ENVELOPES.c.patient_did == sa.bindparam("patient_did"))
+    .scalar_subquery(),
+)
+_INSERT_ENVELOPE = ENVELOPES.insert()
+_DELETE_FINDING = FINDINGS.delete().where(
+    FINDINGS.c.patient_id == sa.bindparam("patient_id"),
+    FINDINGS.c.date == sa.bindparam("date"),
+    FINDINGS.c.device_id == sa.bindparam("device_id"),
+)
+_INSERT_FINDING = FINDINGS.insert()
+_INSERT_GAP = GAPS.insert()
+
 
 def create_ingest_tables(engine: Engine) -> None:
     """Bring the database to the newest schema (Alembic), which holds the ingest tables."""
@@ -79,7 +108,7 @@ def create_ingest_tables(engine: Engine) -> None:
 
 
 def _parse_utc(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(text)  # fixed-width UTC text ending in Z (see utc_text)
 
 
 def put_consent(conn: Connection, grant: ConsentGrant, token: str) -> bool:
@@ -106,7 +135,7 @@ def get_consent(
     conn: Connection, consent_id: str
 ) -> tuple[ConsentGrant, dt.datetime | None] | None:
     """The stored consent and its revocation time (None if not revoked), or None if unknown."""
-    row = conn.execute(sa.select(CONSENTS).where(CONSENTS.c.id == consent_id)).mappings().first()
+    row = conn.execute(_SELECT_CONSENT, {"consent_id": consent_id}).mappings().first()
     if row is None:
         return None
     grant = ConsentGrant(
@@ -125,10 +154,7 @@ def get_consent(
 
 def has_any_consent(conn: Connection, patient_did: str) -> bool:
     """Whether any consent (valid or not) from `patient_did` is on file."""
-    row = conn.execute(
-        sa.select(CONSENTS.c.id).where(CONSENTS.c.patient_did == patient_did).limit(1)
-    ).first()
-    return row is not None
+    return conn.execute(_ANY_CONSENT, {"patient_did": patient_did}).first() is not None
 
 
 def revoke_consent(conn: Connection, consent_id: str, revoked_at: dt.datetime, token: str) -> bool:
@@ -145,17 +171,8 @@ def prior_delivery(
     conn: Connection, envelope_id: str, patient_did: str, sequence: int
 ) -> PriorDelivery:
     """What is stored about an envelope id and a (patient, sequence), for `decide_delivery`."""
-    digest = conn.execute(
-        sa.select(ENVELOPES.c.digest).where(ENVELOPES.c.envelope_id == envelope_id)
-    ).scalar()
-    taken = conn.execute(
-        sa.select(ENVELOPES.c.envelope_id).where(
-            ENVELOPES.c.patient_did == patient_did, ENVELOPES.c.sequence == sequence
-        )
-    ).scalar()
-    highest = conn.execute(
-        sa.select(sa.func.max(ENVELOPES.c.sequence)).where(ENVELOPES.c.patient_did == patient_did)
-    ).scalar()
+    params = {"envelope_id": envelope_id, "patient_did": patient_did, "sequence": sequence}
+    digest, taken, highest = conn.execute(_PRIOR_DELIVERY, params).one()
     return PriorDelivery(
         digest_for_id=None if digest is None else str(digest),
         id_for_sequence=None if taken is None else str(taken),
@@ -178,16 +195,17 @@ def insert_envelope(
 ) -> None:
     """Insert the envelope row and its finding (a re-sent day replaces the older finding)."""
     conn.execute(
-        ENVELOPES.insert().values(
-            envelope_id=envelope_id,
-            patient_did=patient_did,
-            sequence=sequence,
-            digest=digest,
-            consent_id=consent_id,
-            issued_at=utc_text(issued_at),
-            received_at=utc_text(received_at),
-            payload=payload_json,
-        )
+        _INSERT_ENVELOPE,
+        {
+            "envelope_id": envelope_id,
+            "patient_did": patient_did,
+            "sequence": sequence,
+            "digest": digest,
+            "consent_id": consent_id,
+            "issued_at": utc_text(issued_at),
+            "received_at": utc_text(received_at),
+            "payload": payload_json,
+        },
     )
     if finding is not None:
         key = {
@@ -195,21 +213,20 @@ def insert_envelope(
             "date": finding.date.isoformat(),
             "device_id": finding.device_id,
         }
-        conn.execute(
-            FINDINGS.delete().where(sa.and_(*(FINDINGS.c[k] == v for k, v in key.items())))
-        )
-        conn.execute(FINDINGS.insert().values(**key, body=finding.model_dump_json()))
+        conn.execute(_DELETE_FINDING, key)
+        conn.execute(_INSERT_FINDING, {**key, "body": finding.model_dump_json()})
 
 
 def record_gap(conn: Connection, patient_did: str, first: int, last: int, at: dt.datetime) -> None:
     """Record that sequence numbers first..last (inclusive) had not arrived."""
     conn.execute(
-        GAPS.insert().values(
-            patient_did=patient_did,
-            first_missing=first,
-            last_missing=last,
-            recorded_at=utc_text(at),
-        )
+        _INSERT_GAP,
+        {
+            "patient_did": patient_did,
+            "first_missing": first,
+            "last_missing": last,
+            "recorded_at": utc_text(at),
+        },
     )
 
 
