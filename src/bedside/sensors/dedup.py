@@ -60,20 +60,35 @@ def resolve_instants(
         return np.array([], dtype=np.int64), counts
     if min_spacing_s == 0 and bool(np.all(utc[1:] > utc[:-1])):
         return np.arange(utc.size, dtype=np.int64), counts  # already clean: no sort needed
-    order = np.lexsort((value, rank, utc))
+    # Memory follows the records (a stable time order and one boolean per record); only the
+    # records sharing an instant with another are sorted by (rank, value) to pick the winner.
+    order = np.argsort(utc, kind="stable")
     t = utc[order]
     first = np.ones(t.size, dtype=np.bool_)
-    first[1:] = t[1:] != t[:-1]
-    # A repeated (instant, value) pair is an identical duplicate; any other extra record at an
-    # instant is a conflict, resolved by the order above (best rank, then smaller value).
-    by_value = np.lexsort((value, utc))
-    tv, vv = utc[by_value], value[by_value]
-    n_identical = int(np.count_nonzero((tv[1:] == tv[:-1]) & (vv[1:] == vv[:-1])))
-    del by_value, tv, vv
-    n_extra = int(t.size - np.count_nonzero(first))
-    counts["identical_duplicate"] = n_identical
-    counts["conflicting_duplicate"] = n_extra - n_identical
+    np.not_equal(t[1:], t[:-1], out=first[1:])
+    del t
     kept = order[first]
+    n_extra = int(order.size - kept.size)
+    if n_extra:
+        in_tie = ~first
+        in_tie[:-1] |= ~first[1:]
+        sub = order[in_tie]  # records of the tie groups, by time then input position
+        by_pick = sub[np.lexsort((value[sub], rank[sub], utc[sub]))]
+        ts = utc[by_pick]
+        head = np.ones(ts.size, dtype=np.bool_)
+        head[1:] = ts[1:] != ts[:-1]
+        # Each tie group's kept record is its best rank, then smaller value, then first in
+        # the input; groups appear in time order both here and among `kept`.
+        kept[in_tie[first]] = by_pick[head]
+        # A repeated (instant, value) pair is an identical duplicate; any other extra record at
+        # an instant is a conflict.
+        by_value = sub[np.lexsort((value[sub], utc[sub]))]
+        tv, vv = utc[by_value], value[by_value]
+        counts["identical_duplicate"] = int(
+            np.count_nonzero((tv[1:] == tv[:-1]) & (vv[1:] == vv[:-1]))
+        )
+        counts["conflicting_duplicate"] = n_extra - counts["identical_duplicate"]
+    del order, first
     if min_spacing_s > 0 and kept.size > 1:
         tk, rk = utc[kept], rank[kept]
         close = np.diff(tk) < min_spacing_s
@@ -111,36 +126,68 @@ def spread_over_minutes(
     """
     if start.size == 0:
         return np.array([], dtype=np.int64), np.array([]), 0
-    # Expanded per-minute rows are produced in chunks of records and reduced to one row per
-    # (minute, rank) at once, so memory follows the output, not the expansion.
+    # Memory follows the covered minutes, not the records times their length: each source
+    # rank (best first) is expanded in chunks folded into that rank's per-minute sums, which
+    # then fill only the minutes no better-ranked source covers.
     m0 = start // 60
-    m1 = np.maximum(np.maximum(end - 1, start) // 60, m0)
-    n_min = (m1 - m0 + 1).astype(np.int64)
+    n_min = np.maximum(np.maximum(end - 1, start) // 60, m0) - m0 + 1
+    minute = np.array([], dtype=np.int64)
+    total = np.array([], dtype=np.float64)
+    n_overridden = 0
+    for r in np.unique(rank).tolist():
+        sel = np.flatnonzero(rank == r)
+        rank_minute, rank_total = _minute_sums(
+            start[sel], end[sel], amount[sel], m0[sel], n_min[sel]
+        )
+        pos = np.searchsorted(minute, rank_minute)
+        taken = np.zeros(rank_minute.size, dtype=np.bool_)
+        inside = pos < minute.size
+        taken[inside] = minute[pos[inside]] == rank_minute[inside]
+        n_overridden += int(taken.sum())
+        fresh = ~taken
+        minute = np.insert(minute, pos[fresh], rank_minute[fresh])
+        total = np.insert(total, pos[fresh], rank_total[fresh])
+    return (minute * 60).astype(np.int64), total, n_overridden
+
+
+_CHUNK_ROWS = 1 << 16
+
+
+def _minute_sums(
+    start: IntArray, end: IntArray, amount: FloatArray, m0: IntArray, n_min: IntArray
+) -> tuple[IntArray, FloatArray]:
+    """Sorted covered minutes (minutes since the epoch) of one source and its amount in each."""
+    minute = np.array([], dtype=np.int64)
+    total = np.array([], dtype=np.float64)
     bounds = np.searchsorted(
         np.cumsum(n_min), np.arange(_CHUNK_ROWS, int(n_min.sum()), _CHUNK_ROWS)
     )
-    parts = [
-        _reduce(*_expand(start[a:b], end[a:b], amount[a:b], rank[a:b], m0[a:b], n_min[a:b]))
-        for a, b in itertools.pairwise([0, *np.unique(bounds).tolist(), start.size])
-        if b > a
-    ]
-    minute, _, total = _reduce(*(np.concatenate(c) for c in zip(*parts, strict=True)))
-    best = np.ones(minute.size, dtype=np.bool_)
-    best[1:] = minute[1:] != minute[:-1]
-    return (minute[best] * 60).astype(np.int64), total[best], int((~best).sum())
-
-
-_CHUNK_ROWS = 1 << 18
+    for a, b in itertools.pairwise([0, *np.unique(bounds).tolist(), start.size]):
+        if b <= a:
+            continue
+        chunk_minute, part = _expand(start[a:b], end[a:b], amount[a:b], m0[a:b], n_min[a:b])
+        order = np.argsort(chunk_minute, kind="stable")
+        chunk_minute, part = chunk_minute[order], part[order]
+        heads = np.flatnonzero(np.r_[True, chunk_minute[1:] != chunk_minute[:-1]])
+        chunk_minute, part = chunk_minute[heads], np.add.reduceat(part, heads)
+        pos = np.searchsorted(minute, chunk_minute)
+        same = np.zeros(chunk_minute.size, dtype=np.bool_)
+        inside = pos < minute.size
+        same[inside] = minute[pos[inside]] == chunk_minute[inside]
+        np.add.at(total, pos[same], part[same])
+        minute = np.insert(minute, pos[~same], chunk_minute[~same])
+        total = np.insert(total, pos[~same], part[~same])
+    return minute, total
 
 
 def _expand(
     start: IntArray,
     end: IntArray,
     amount: FloatArray,
-    rank: IntArray,
     m0: IntArray,
     n_min: IntArray,
-) -> tuple[IntArray, IntArray, FloatArray]:
+) -> tuple[IntArray, FloatArray]:
+    """One row per (record, covered minute): the minute and the record's share of amount."""
     idx = np.repeat(np.arange(start.size), n_min)
     offsets = np.concatenate(([0], np.cumsum(n_min)[:-1]))
     minute = m0[idx] + (np.arange(idx.size) - offsets[idx])
@@ -148,16 +195,4 @@ def _expand(
     hi = np.minimum(end[idx], (minute + 1) * 60)
     dur = (end - start).astype(np.float64)[idx]
     share = np.where(dur > 0, np.clip(hi - lo, 0, None) / np.where(dur > 0, dur, 1.0), 1.0)
-    return minute, rank[idx], amount[idx] * share
-
-
-def _reduce(
-    minute: IntArray, rank: IntArray, part: FloatArray
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """One row per (minute, rank), summed, sorted by minute then rank."""
-    order = np.lexsort((rank, minute))
-    minute, rank, part = minute[order], rank[order], part[order]
-    new = np.ones(minute.size, dtype=np.bool_)
-    new[1:] = (minute[1:] != minute[:-1]) | (rank[1:] != rank[:-1])
-    heads = np.flatnonzero(new)
-    return minute[heads], rank[heads], np.add.reduceat(part, heads) if heads.size else part
+    return minute, amount[idx] * share

@@ -118,7 +118,11 @@ class HealthCollector:
             for name, count in counts.items():
                 self.issues.note(f"{key}:{name}", count)
             kept += int(keep.size)
-            return SampleFrame(pid, modality, zone, t[keep], v[keep], epoch, self.source)
+            if keep.size != t.size:
+                t, v = t[keep], v[keep]
+                col.t, col.v = array("q"), array("d")  # the buffers go with the last views
+            col.src = array("i")
+            return SampleFrame(pid, modality, zone, t, v, epoch, self.source)
 
         if len(self.glucose.v):
             check_glucose_unit_fits(
@@ -130,8 +134,8 @@ class HealthCollector:
         heart_rate = instants(self.heart_rate, Modality.HEART_RATE, "heart_rate", 60)
         hrv = instants(self.hrv, Modality.HEART_RATE, "hrv_sdnn", 60)
         glucose = instants(self.glucose, Modality.GLUCOSE, "glucose", 300)
-        steps = self._steps(rank_of_code, pid, zone)
         kept += len(self.steps.v)
+        steps = self._steps(rank_of_code, pid, zone)
         sleep = self._sleep(rank_of_code, pid, zone)
         kept += len(sleep)
         bouts = self._bouts(pid, zone)
@@ -158,6 +162,8 @@ class HealthCollector:
             start, end, amount, rank_of_code[codes] if codes.size else codes
         )
         self.issues.note("steps:overlap_minutes", overridden)
+        del start, end, codes, amount
+        self.steps = _Intervals()  # the records are now per-minute amounts
         return SampleFrame(pid, Modality.ACTIGRAPHY, zone, minute, per_min, 60, self.source)
 
     def _sleep(
