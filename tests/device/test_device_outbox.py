@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bedside.device import DeviceAgent, HttpTransport, LocalVault, Outbox, TransportReply
-from bedside.domain import Finding, Modality, RiskEstimate, StoreError
+from bedside.domain import Finding, Modality, Phq9Response, RiskEstimate, StoreError
 from bedside.privacy import (
     Identity,
     PartyKind,
@@ -58,10 +58,11 @@ def finding(day: int) -> Finding:
 
 
 class World:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, scopes: frozenset[Scope] = frozenset({Scope.RISK})) -> None:
         self.clock = Clock()
         self.clinic = Identity.generate(PartyKind.CLINIC_SERVICE)
         self.patient = Identity.generate(PartyKind.PATIENT)
+        tmp.mkdir(parents=True, exist_ok=True)
         self.store = create_store(f"sqlite:///{tmp / 'clinic.db'}")
         self.service = IngestService(
             self.store.engine, self.clinic, LocalDecryptor(self.clinic), clock=self.clock
@@ -71,7 +72,7 @@ class World:
             self.patient,
             patient_id="p1",
             grantee_did=self.clinic.did,
-            scopes={Scope.RISK},
+            scopes=set(scopes),
             valid_from=T0,
             valid_until=T0 + dt.timedelta(days=30),
         )
@@ -129,6 +130,26 @@ def test_no_valid_consent_sends_nothing(world: World) -> None:
     world.clock.now = T0 + dt.timedelta(days=31)
     assert world.agent.queue_findings([finding(1)]) == 0
     assert world.agent.outbox.pending() == []
+
+
+def test_phq9_is_sent_only_under_a_phq9_consent(world: World, tmp_path: Path) -> None:
+    answers = [
+        Phq9Response(patient_id="p1", date=dt.date(2026, 3, d), items=[1] * 9) for d in (1, 2)
+    ]
+    assert world.agent.queue_phq9(answers) == 0  # this consent covers risk only
+    assert world.agent.outbox.pending() == []
+    consented = World(tmp_path / "phq", frozenset({Scope.RISK, Scope.PHQ9}))
+    try:
+        assert consented.agent.queue_phq9(answers) == 2
+        report = consented.agent.outbox.deliver(consented.transport)
+        assert (report.delivered, report.dead) == (1, 0)
+        assert consented.store.phq9.list_for_patient("p1") == answers
+        other = Phq9Response(patient_id="p2", date=dt.date(2026, 3, 1), items=[0] * 9)
+        with pytest.raises(ValueError, match="another patient"):
+            consented.agent.queue_phq9([other])
+    finally:
+        consented.vault.close()
+        consented.store.close()
 
 
 class Flaky:

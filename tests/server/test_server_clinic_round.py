@@ -11,6 +11,7 @@ from bedside.domain import (
     Finding,
     MedicationRecord,
     Modality,
+    Phq9Response,
     Priority,
     RecommendationStatus,
     Role,
@@ -138,3 +139,11 @@ def test_naive_time_and_half_triage_settings_are_refused() -> None:
         run_clinic_round(store, DAY, dt.datetime(2026, 3, 20, 23, 59))
     with pytest.raises(ValueError, match="team and budget"):
         run_clinic_round(store, DAY, NOW, team=CareTeam())
+
+
+def test_a_device_phq9_in_the_store_raises_a_crisis_without_any_ehr() -> None:
+    store = store_with("p1")
+    store.phq9.add(Phq9Response(patient_id="p1", date=DAY, items=[0] * 8 + [1], source="device"))
+    report = run_clinic_round(store, DAY, NOW)
+    assert [r.protocol_id for r in report.new] == ["crisis"]
+    assert "device" in " ".join(e.statement for e in report.new[0].evidence)

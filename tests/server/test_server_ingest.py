@@ -51,7 +51,9 @@ class Clock:
 class Clinic:
     """A clinic (API + processor as separate apps) and a patient with consent on file."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, scopes: frozenset[Scope] = frozenset({Scope.TRENDS, Scope.RISK})
+    ) -> None:
         self.identity = Identity.generate(PartyKind.CLINIC_SERVICE)
         self.patient = Identity.generate(PartyKind.PATIENT)
         self.clock = Clock()
@@ -68,7 +70,7 @@ class Clinic:
             self.patient,
             patient_id="p1",
             grantee_did=self.identity.did,
-            scopes={Scope.TRENDS, Scope.RISK},
+            scopes=set(scopes),
             valid_from=T0 - dt.timedelta(days=1),
             valid_until=T0 + dt.timedelta(days=30),
         )
@@ -300,3 +302,22 @@ def test_audit_chain_survives_a_mixed_session(clinic: Clinic) -> None:
         conn.execute(sa.text("UPDATE audit_log SET outcome = 'stored' WHERE seq = 3"))
     problems = verify_audit_log(clinic.store.engine, trusted_did=clinic.identity.did)
     assert [p.seq for p in problems] == [3]
+
+
+def test_phq9_answers_are_stored_with_their_envelope(tmp_path: Path) -> None:
+    from bedside.domain import Phq9Response
+
+    clinic = Clinic(f"sqlite:///{tmp_path / 'c.db'}", frozenset({Scope.TRENDS, Scope.PHQ9}))
+    answers = [
+        Phq9Response(patient_id="p1", date=dt.date(2026, 2, 27), items=[1] * 9),
+        Phq9Response(patient_id="p1", date=dt.date(2026, 2, 28), items=[2] * 8 + [1]),
+    ]
+    status, body = clinic.post(clinic.seal(clinic.payload(finding=None, phq9=answers)))
+    assert (status, body["status"]) == (200, "stored")
+    assert clinic.store.phq9.list_for_patient("p1") == answers
+    stranger = Phq9Response(patient_id="p2", date=dt.date(2026, 2, 28), items=[0] * 9)
+    _assert_rejected(
+        clinic, clinic.seal(clinic.payload(finding=None, phq9=[stranger])), 400, "malformed"
+    )
+    assert clinic.store.phq9.list_for_patient("p2") == []
+    clinic.store.close()

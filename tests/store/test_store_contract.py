@@ -17,6 +17,7 @@ from bedside.domain import (
     Evidence,
     Finding,
     Modality,
+    Phq9Response,
     Priority,
     Recommendation,
     RecommendationStatus,
@@ -159,6 +160,20 @@ def test_patient_ids_lists_each_patient_with_findings_once(store: Store) -> None
     for patient, day in (("p2", 1), ("p1", 3), ("p2", 4)):
         store.findings.add(make_finding(patient, day))
     assert store.findings.patient_ids() == ["p1", "p2"]
+
+
+def test_phq9_round_trip_ordered_and_replaced_per_day_and_source(store: Store) -> None:
+    def answer(day: int, item9: int, source: str = "device") -> Phq9Response:
+        return Phq9Response(
+            patient_id="p1", date=dt.date(2026, 3, day), items=[1] * 8 + [item9], source=source
+        )
+
+    store.phq9.add(answer(5, 0))
+    store.phq9.add(answer(2, 1))
+    store.phq9.add(answer(5, 2))
+    store.phq9.add(answer(5, 3, source="ehr"))
+    assert store.phq9.list_for_patient("p1") == [answer(2, 1), answer(5, 2), answer(5, 3, "ehr")]
+    assert store.phq9.list_for_patient("p2") == []
 
 
 # -- recommendations ------------------------------------------------------------------------------
@@ -378,7 +393,12 @@ def test_bad_url_raises_store_error(url: str) -> None:
 
 
 def test_both_implementations_satisfy_the_protocols() -> None:
-    from bedside.store import FhirResourceRepository, FindingRepository, RecommendationRepository
+    from bedside.store import (
+        FhirResourceRepository,
+        FindingRepository,
+        Phq9Repository,
+        RecommendationRepository,
+    )
 
     stores: list[Callable[[], Store]] = [MemoryStore, lambda: create_store("sqlite://")]
     for factory in stores:
@@ -386,4 +406,5 @@ def test_both_implementations_satisfy_the_protocols() -> None:
         assert isinstance(made.findings, FindingRepository)
         assert isinstance(made.recommendations, RecommendationRepository)
         assert isinstance(made.fhir, FhirResourceRepository)
+        assert isinstance(made.phq9, Phq9Repository)
         made.close()

@@ -1,4 +1,4 @@
-"""The device agent: seals the day's findings to the clinic under the patient's consent.
+"""The device agent: seals the day's findings and PHQ-9 answers to the clinic under consent.
 
 No valid consent, nothing is sealed or sent. Each finding is first reduced to the consented scopes
 (`restrict_finding`), then signed by the patient and encrypted to the clinic, numbered with a
@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 
 from bedside.device.outbox import Outbox
 from bedside.device.vault import LocalVault
-from bedside.domain import Finding
+from bedside.domain import Finding, Phq9Response
 from bedside.privacy import (
     ConsentGrant,
     EnvelopePayload,
     Identity,
     PublicIdentity,
+    Scope,
     new_envelope_id,
     restrict_finding,
     seal_payload,
@@ -26,6 +27,7 @@ from bedside.privacy import (
 __all__ = ["DeviceAgent"]
 
 _STATE = "state"
+_PHQ9_PER_ENVELOPE = 31  # EnvelopePayload.phq9 max_length: one month of daily answers
 
 
 def _utc_now() -> dt.datetime:
@@ -90,3 +92,28 @@ class DeviceAgent:
             self.outbox.put(seal_payload(self.patient, self.clinic, payload))
             queued += 1
         return queued
+
+    def queue_phq9(self, responses: Sequence[Phq9Response]) -> int:
+        """Seal and queue the patient's PHQ-9 answers; returns how many were queued.
+
+        Nothing is queued without a valid consent that includes the ``phq9`` scope: the patient
+        decides whether questionnaires reach the clinic. (The device app itself must still show
+        crisis resources for a positive item 9, whatever the consent says.)
+        """
+        now = self.clock()
+        if not self.consent.is_valid_at(now) or Scope.PHQ9 not in self.consent.scopes:
+            return 0
+        own = [r for r in responses if r.patient_id == self.consent.patient_id]
+        if len(own) != len(responses):
+            raise ValueError("a PHQ-9 of another patient cannot be sent under this consent")
+        for start in range(0, len(own), _PHQ9_PER_ENVELOPE):
+            payload = EnvelopePayload(
+                envelope_id=new_envelope_id(),
+                sequence=self._next_sequence(),
+                issued_at=now,
+                patient_did=self.patient.did,
+                consent_id=self.consent.id,
+                phq9=own[start : start + _PHQ9_PER_ENVELOPE],
+            )
+            self.outbox.put(seal_payload(self.patient, self.clinic, payload))
+        return len(own)

@@ -1,8 +1,9 @@
 """The clinic's daily round: every protocol, for every patient with findings, on one local day.
 
-Devices deliver sealed findings through the day; once a day (or on demand) the clinic evaluates
-the protocols for each patient: that day's finding and the previous `HISTORY_DAYS` days, PHQ-9s,
-medications and PHQ-9 score Observations read from the EHR, and the patient's known
+Devices deliver sealed findings and PHQ-9 answers through the day; once a day (or on demand) the
+clinic evaluates the protocols for each patient: that day's finding and the previous
+`HISTORY_DAYS` days, the PHQ-9s received from the device, PHQ-9s, medications and PHQ-9 score
+Observations read from the EHR, and the patient's known
 recommendations from the store. Changed recommendations are stored (one open recommendation per
 patient and protocol), and the day's new and escalated ones are triaged under the care team's
 alert budget when one is given; crisis recommendations bypass it.
@@ -134,7 +135,7 @@ def run_clinic_round(
             pid,
             day,
             findings,
-            context.phq9_responses,
+            [*context.phq9_responses, *store.phq9.list_for_patient(pid)],
             context.medications,
             phq9_reports=[
                 Phq9Report(patient_id=pid, date=s.date, total=s.total, item9=s.item9)

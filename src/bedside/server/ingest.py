@@ -309,6 +309,7 @@ class IngestService:
                     received_at=now,
                     payload_json=item.model_dump_json(),
                     finding=item.finding,
+                    phq9=item.phq9,
                 )
                 if decision.gap is not None:
                     record_gap(conn, item.patient_did, *decision.gap, now)
@@ -377,6 +378,13 @@ class IngestService:
             raise self._reject(
                 RejectionReason.MALFORMED,
                 f"finding.patient_id {payload.finding.patient_id!r} is not the consent's patient",
+                eid,
+            )
+        strangers = sorted({r.patient_id for r in payload.phq9} - {grant.patient_id})
+        if strangers:
+            raise self._reject(
+                RejectionReason.MALFORMED,
+                f"phq9 patient_id {strangers} is not the consent's patient",
                 eid,
             )
         prior = prior_delivery(conn, eid, payload.patient_did, payload.sequence)

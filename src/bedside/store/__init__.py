@@ -1,7 +1,8 @@
 """Persistence behind small repository interfaces (SQLAlchemy 2: SQLite default; in-memory twin).
 
 `create_store` opens a SQL store from a URL; `MemoryStore` is the in-memory twin for tests. Both
-satisfy the `Store` protocol: ``store.findings``, ``store.recommendations`` and ``store.fhir``.
+satisfy the `Store` protocol: ``store.findings``, ``store.recommendations``, ``store.fhir`` and
+``store.phq9``.
 """
 
 from bedside.store.memory_store import MemoryStore
@@ -10,6 +11,7 @@ from bedside.store.repository import (
     FhirResource,
     FhirResourceRepository,
     FindingRepository,
+    Phq9Repository,
     RecommendationRepository,
     StatusChange,
     Store,
@@ -25,6 +27,7 @@ __all__ = [
     "FindingRepository",
     "MemoryStore",
     "MigrationReport",
+    "Phq9Repository",
     "RecommendationRepository",
     "SqlStore",
     "StatusChange",

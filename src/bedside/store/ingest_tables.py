@@ -7,15 +7,16 @@ record and the audit entry in one transaction: all of them are written, or none.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bedside.domain import Finding
+from bedside.domain import Finding, Phq9Response
 from bedside.privacy import ConsentGrant, PriorDelivery, Purpose, Scope
 from bedside.store.migrate import upgrade_database
 from bedside.store.repository import utc_text
-from bedside.store.sqlalchemy_store import FINDINGS
+from bedside.store.sqlalchemy_store import FINDINGS, put_phq9
 
 __all__ = [
     "INGEST_METADATA",
@@ -192,8 +193,9 @@ def insert_envelope(
     received_at: dt.datetime,
     payload_json: str,
     finding: Finding | None,
+    phq9: Sequence[Phq9Response] = (),
 ) -> None:
-    """Insert the envelope row and its finding (a re-sent day replaces the older finding)."""
+    """Insert the envelope row, its finding and PHQ-9s (a re-sent day replaces the older one)."""
     conn.execute(
         _INSERT_ENVELOPE,
         {
@@ -215,6 +217,8 @@ def insert_envelope(
         }
         conn.execute(_DELETE_FINDING, key)
         conn.execute(_INSERT_FINDING, {**key, "body": finding.model_dump_json()})
+    for response in phq9:
+        put_phq9(conn, response)
 
 
 def record_gap(conn: Connection, patient_did: str, first: int, last: int, at: dt.datetime) -> None:

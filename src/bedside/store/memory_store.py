@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bedside.domain import Finding, Recommendation, RecommendationStatus, StoreError
+from bedside.domain import Finding, Phq9Response, Recommendation, RecommendationStatus, StoreError
 from bedside.store.repository import (
     FhirResource,
     StatusChange,
@@ -25,6 +25,7 @@ from bedside.store.repository import (
 __all__ = [
     "MemoryFhirResourceRepository",
     "MemoryFindingRepository",
+    "MemoryPhq9Repository",
     "MemoryRecommendationRepository",
     "MemoryStore",
 ]
@@ -178,8 +179,26 @@ class MemoryFhirResourceRepository:
         return [json.loads(body) for _, body in rows]
 
 
+class MemoryPhq9Repository:
+    """PHQ-9s in a dict keyed by (patient, date, source)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self._rows: dict[tuple[str, str, str], str] = {}
+
+    def add(self, response: Phq9Response) -> None:
+        key = (response.patient_id, response.date.isoformat(), response.source)
+        with self._lock:
+            self._rows[key] = response.model_dump_json()
+
+    def list_for_patient(self, patient_id: str) -> list[Phq9Response]:
+        with self._lock:
+            rows = sorted((k, v) for k, v in self._rows.items() if k[0] == patient_id)
+        return [Phq9Response.model_validate_json(body) for _, body in rows]
+
+
 class MemoryStore:
-    """All three repositories in memory.
+    """All repositories in memory.
 
     Parameters
     ----------
@@ -192,6 +211,7 @@ class MemoryStore:
         self.findings = MemoryFindingRepository(lock)
         self.recommendations = MemoryRecommendationRepository(lock)
         self.fhir = MemoryFhirResourceRepository(lock, clock)
+        self.phq9 = MemoryPhq9Repository(lock)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from bedside.domain import (
     Finding,
+    Phq9Response,
     Recommendation,
     RecommendationStatus,
     StoreError,
@@ -29,6 +30,7 @@ __all__ = [
     "FhirResource",
     "FhirResourceRepository",
     "FindingRepository",
+    "Phq9Repository",
     "RecommendationRepository",
     "StatusChange",
     "Store",
@@ -179,8 +181,21 @@ class FhirResourceRepository(Protocol):
         ...
 
 
+@runtime_checkable
+class Phq9Repository(Protocol):
+    """Completed PHQ-9s the clinic received, one per (patient, local date, source)."""
+
+    def add(self, response: Phq9Response) -> None:
+        """Store a PHQ-9; another one of the same patient, date and source replaces it."""
+        ...
+
+    def list_for_patient(self, patient_id: str) -> list[Phq9Response]:
+        """The patient's PHQ-9s, oldest date first (then by source)."""
+        ...
+
+
 class Store(Protocol):
-    """The three repositories behind one object (one database, one lifetime)."""
+    """The repositories behind one object (one database, one lifetime)."""
 
     @property
     def findings(self) -> FindingRepository: ...
@@ -190,6 +205,9 @@ class Store(Protocol):
 
     @property
     def fhir(self) -> FhirResourceRepository: ...
+
+    @property
+    def phq9(self) -> Phq9Repository: ...
 
     def close(self) -> None:
         """Release connections; the store must not be used afterwards."""

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from bedside.domain import Finding, Recommendation, RecommendationStatus, StoreError
+from bedside.domain import Finding, Phq9Response, Recommendation, RecommendationStatus, StoreError
 from bedside.store.migrate import MigrationReport, upgrade_database
 from bedside.store.repository import (
     FhirResource,
@@ -35,11 +35,14 @@ from bedside.store.repository import (
 
 __all__ = [
     "METADATA",
+    "PHQ9_RESPONSES",
     "SqlFhirResourceRepository",
     "SqlFindingRepository",
+    "SqlPhq9Repository",
     "SqlRecommendationRepository",
     "SqlStore",
     "create_store",
+    "put_phq9",
 ]
 
 METADATA = sa.MetaData()
@@ -116,6 +119,16 @@ _PATIENT_RECOMMENDATIONS = (
 _FHIR_VERSIONS = sa.select(
     FHIR_RESOURCES.c.resource_type, FHIR_RESOURCES.c.resource_id, FHIR_RESOURCES.c.version_id
 ).where(FHIR_RESOURCES.c.resource_id.in_(sa.bindparam("ids", expanding=True)))
+
+
+PHQ9_RESPONSES = sa.Table(
+    "phq9_responses",
+    METADATA,
+    sa.Column("patient_id", sa.String(200), primary_key=True),
+    sa.Column("date", sa.String(10), primary_key=True),
+    sa.Column("source", sa.String(20), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+)
 
 
 def _utc_now() -> dt.datetime:
@@ -375,8 +388,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def put_phq9(conn: Connection, response: Phq9Response) -> None:
+    """Write a PHQ-9 on `conn` (inside the caller's transaction), replacing the same key."""
+    key = {
+        "patient_id": response.patient_id,
+        "date": response.date.isoformat(),
+        "source": response.source,
+    }
+    conn.execute(
+        PHQ9_RESPONSES.delete().where(sa.and_(*(PHQ9_RESPONSES.c[k] == v for k, v in key.items())))
+    )
+    conn.execute(PHQ9_RESPONSES.insert().values(**key, body=response.model_dump_json()))
+
+
+class SqlPhq9Repository:
+    """PHQ-9s in ``phq9_responses``, keyed by (patient, date, source)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add(self, response: Phq9Response) -> None:
+        what = f"storing the PHQ-9 of {response.patient_id!r} on {response.date}"
+        with _transaction(self._engine, what) as conn:
+            put_phq9(conn, response)
+
+    def list_for_patient(self, patient_id: str) -> list[Phq9Response]:
+        query = (
+            sa.select(PHQ9_RESPONSES.c.body)
+            .where(PHQ9_RESPONSES.c.patient_id == patient_id)
+            .order_by(PHQ9_RESPONSES.c.date, PHQ9_RESPONSES.c.source)
+        )
+        with _transaction(self._engine, f"reading PHQ-9s of {patient_id!r}") as conn:
+            bodies = list(conn.execute(query).scalars())
+        return [Phq9Response.model_validate_json(b) for b in bodies]
+
+
 class SqlStore:
-    """The three repositories on one SQLAlchemy engine.
+    """The repositories on one SQLAlchemy engine.
 
     Parameters
     ----------
@@ -391,6 +439,7 @@ class SqlStore:
         self.findings = SqlFindingRepository(engine)
         self.recommendations = SqlRecommendationRepository(engine)
         self.fhir = SqlFhirResourceRepository(engine, clock)
+        self.phq9 = SqlPhq9Repository(engine)
         self.migration: MigrationReport | None = None
         """What `create_store` did to the schema (None when the engine was passed in)."""
 
