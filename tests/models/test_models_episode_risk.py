@@ -168,10 +168,11 @@ def test_training_needs_both_classes(examples: list[EpisodeExamples]) -> None:
 def test_estimates_carry_direction_and_conformal_set(
     model: EpisodeRiskModel, examples: list[EpisodeExamples]
 ) -> None:
-    assert model.conformal is not None  # 16 patients: a quarter set aside for conformal
-    # calibrated with the patient as the unit: at most one score per calibration patient
+    assert model.conformal is not None  # 16 patients: calibrated out of fold on all of them
+    # calibrated with the patient as the unit: at most one score per patient and class
     assert model.conformal.unit == "patient"
-    assert model.conformal.n_calibration_0 + model.conformal.n_calibration_1 <= 2 * 4
+    assert model.conformal.n_calibration_0 <= 16
+    assert model.conformal.n_calibration_1 <= 16
     for est in model.estimates(examples[3].features, top_k=4):
         assert est.prediction_set_coverage == pytest.approx(0.9)
         assert est.prediction_set is not None

@@ -158,7 +158,7 @@ def _episode_card(bundle: ModelBundle) -> ModelCard:
         data={
             "training data": t.get("training_data"),
             "patients": t.get("n_patients"),
-            "patients fitted (rest set aside for conformal)": t.get("n_patients_fitted"),
+            "patients fitted": t.get("n_patients_fitted"),
             "patient-days": t.get("n_patient_days"),
             "positive rate": t.get("positive_rate"),
             "features": [f.name for f in bundle.features],
@@ -174,10 +174,10 @@ def _episode_card(bundle: ModelBundle) -> ModelCard:
             "Trained and evaluated on synthetic cohorts only: its real-world accuracy is unknown.",
             "Held-out metrics pool patient-days of held-out patients; days of one patient are "
             "correlated, so intervals resample patients.",
-            "Conformal sets are calibrated with the patient as the unit (one random day per "
-            "patient and class): they cover a random day of a new patient with probability "
-            ">= 1 - alpha if new patients are exchangeable with the calibration patients; "
-            "under cohort shift coverage is not guaranteed.",
+            "Conformal sets are calibrated out of fold with the patient as the unit (one random "
+            "day per patient and class), aiming at covering a random day of a new patient with "
+            "probability >= 1 - alpha; cross-conformal validity is approximate, and under cohort "
+            "shift coverage is not guaranteed (see the shift evaluation).",
             "Missing biomarkers are imputed as 'at baseline'; the coverage feature flags this.",
             f"Interval: {t.get('interval')}",
         ],
