@@ -14,8 +14,16 @@ from bedside.biomarkers import (
 )
 from bedside.domain import InputFormatError, Modality, SampleFrame
 from bedside.sensors import CohortConfig, generate_patient
+from bedside.sensors.synthetic_config import SYNTHETIC_EXTRA_MODALITIES
 
-CONFIG = CohortConfig(n_patients=2, n_days=21, seed=9, off_wrist_prob=0.5, missing_day_prob=0.1)
+CONFIG = CohortConfig(
+    n_patients=2,
+    n_days=21,
+    seed=9,
+    off_wrist_prob=0.5,
+    missing_day_prob=0.1,
+    extra_modalities=SYNTHETIC_EXTRA_MODALITIES,
+)
 
 
 def test_merged_table_holds_every_modality_and_matches_the_single_extractors() -> None:
@@ -63,3 +71,31 @@ def test_wrong_frame_types_and_unknown_modalities_are_refused() -> None:
     )
     with pytest.raises(InputFormatError, match="cannot merge"):
         extract_multimodal_daily({Modality.ACTIGRAPHY: patient.actigraphy, Modality.STEPS: other})
+
+
+def test_heart_rate_modality_takes_samples_rr_or_both() -> None:
+    import datetime as dt
+
+    from bedside.biomarkers import daily_cardiac
+    from bedside.domain.cardiac_recording import CardiacRecording
+    from bedside.sensors.synthetic_cardiac import synthetic_cardiac
+
+    dates = [dt.date(2024, 3, 1) + dt.timedelta(days=k) for k in range(4)]
+    c = synthetic_cardiac(np.random.default_rng(1), dates, "Europe/Oslo", np.zeros(4))
+    extract = MODALITY_EXTRACTORS[Modality.HEART_RATE]
+    both = extract(CardiacRecording(c.heart_rate, c.rr))
+    ref = daily_cardiac(c.heart_rate, c.rr)
+    for key in ref.values:
+        np.testing.assert_array_equal(both.values[key], ref.values[key])
+    assert np.isfinite(both.values["cardiac.rmssd_ms"]).any()
+    hr_only = extract(c.heart_rate)
+    assert np.isnan(hr_only.values["cardiac.rmssd_ms"]).all()
+    np.testing.assert_array_equal(
+        hr_only.values["cardiac.resting_hr_bpm"], both.values["cardiac.resting_hr_bpm"]
+    )
+    rr_only = extract(c.rr)
+    assert np.isfinite(rr_only.values["cardiac.rmssd_ms"]).any()
+    with pytest.raises(InputFormatError, match="heart-rate samples or RR intervals"):
+        CardiacRecording(None, None)
+    with pytest.raises(InputFormatError, match="expected heart-rate samples"):
+        CardiacRecording(generate_patient(CONFIG, 0).actigraphy, c.rr)

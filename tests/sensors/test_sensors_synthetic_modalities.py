@@ -6,12 +6,19 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from bedside.biomarkers import MODALITY_EXTRACTORS
 from bedside.domain import Modality, SampleFrame, SleepEpisodeFrame, SleepState
 from bedside.sensors import CohortConfig, generate_patient, in_episode_days
 from bedside.sensors.synthetic_config import SYNTHETIC_EXTRA_MODALITIES
 
 CONFIG = CohortConfig(
-    n_patients=8, n_days=70, seed=5, episode_fraction=1.0, onset_day_min=30, onset_day_max=35
+    n_patients=8,
+    n_days=70,
+    seed=5,
+    episode_fraction=1.0,
+    onset_day_min=30,
+    onset_day_max=35,
+    extra_modalities=SYNTHETIC_EXTRA_MODALITIES,
 )
 
 
@@ -34,16 +41,17 @@ def test_extra_modalities_leave_actigraphy_and_truth_unchanged() -> None:
 
 
 def test_unknown_or_repeated_modalities_are_refused() -> None:
-    with pytest.raises(ValidationError, match="no synthetic generator for gps"):
-        CohortConfig(extra_modalities=("gps",))
+    with pytest.raises(ValidationError, match="no synthetic generator for voice"):
+        CohortConfig(extra_modalities=("voice",))
     with pytest.raises(ValidationError, match="twice"):
         CohortConfig(extra_modalities=("steps", "steps"))
 
 
 def test_steps_share_the_actigraphy_minutes_and_fall_in_episodes() -> None:
     ratios = []
+    config = CONFIG.model_copy(update={"extra_modalities": (Modality.STEPS,)})
     for i in range(CONFIG.n_patients):
-        p = generate_patient(CONFIG, i)
+        p = generate_patient(config, i)
         steps = p.raw[Modality.STEPS]
         assert isinstance(steps, SampleFrame)
         assert np.array_equal(steps.time_utc, p.actigraphy.time_utc)
@@ -60,8 +68,9 @@ def test_steps_share_the_actigraphy_minutes_and_fall_in_episodes() -> None:
 
 def test_sleep_records_follow_the_plan_and_latency_rises_in_episodes() -> None:
     well, ill = [], []
+    config = CONFIG.model_copy(update={"extra_modalities": (Modality.SLEEP_RECORDS,)})
     for i in range(CONFIG.n_patients):
-        p = generate_patient(CONFIG, i)
+        p = generate_patient(config, i)
         rec = p.raw[Modality.SLEEP_RECORDS]
         assert isinstance(rec, SleepEpisodeFrame)
         bed = rec.state == SleepState.IN_BED
@@ -81,3 +90,40 @@ def test_sleep_records_follow_the_plan_and_latency_rises_in_episodes() -> None:
         # About 10 % of nights are missing.
         assert 0.75 * p.n_days <= int(bed.sum()) <= p.n_days
     assert np.median(ill) > 1.4 * np.median(well)
+
+
+# Published directions of each wired modality's headline biomarker in an episode (the
+# generators' docstrings cite them): +1 higher in episodes, -1 lower.
+EPISODE_DIRECTIONS: dict[Modality, dict[str, int]] = {
+    Modality.HEART_RATE: {"cardiac.resting_hr_bpm": 1, "cardiac.rmssd_ms": -1},
+    Modality.GLUCOSE: {"glucose.mean_mgdl": 1},
+    Modality.GPS: {"mobility.home_time_frac": 1},
+    Modality.PHONE_USE: {"phone_use.screen_on_min": 1},
+    Modality.TYPING: {"typing.iki_median_ms": 1},
+    Modality.CORTISOL: {"cortisol.mean_nmol_l": 1},
+}
+
+
+def test_every_wired_modality_shows_its_published_episode_direction() -> None:
+    config = CONFIG.model_copy(
+        update={"n_days": 56, "onset_day_min": 28, "extra_modalities": tuple(EPISODE_DIRECTIONS)}
+    )
+    shifts: dict[str, list[float]] = {k: [] for d in EPISODE_DIRECTIONS.values() for k in d}
+    for i in range(3):
+        p = generate_patient(config, i)
+        sev = p.daily["episode_intensity"]
+        for modality, ids in EPISODE_DIRECTIONS.items():
+            table = MODALITY_EXTRACTORS[modality](p.raw[modality])
+            assert modality in table.coverage
+            row = (table.dates - np.datetime64(p.start_date, "D")).astype(int)
+            ok = (row >= 0) & (row < p.n_days)
+            s = sev[row[ok]]
+            for key in ids:
+                v = table.values[key][ok]
+                well, ill = v[(s == 0) & np.isfinite(v)], v[(s >= 1) & np.isfinite(v)]
+                assert well.size > 10, key
+                assert ill.size > 3, key
+                shifts[key].append(float(np.mean(ill) - np.mean(well)) / float(np.std(well)))
+    for modality, ids in EPISODE_DIRECTIONS.items():
+        for key, sign in ids.items():
+            assert sign * np.mean(shifts[key]) > 0.5, (modality, key, shifts[key])

@@ -163,7 +163,11 @@ def clean_rr(
         padded = np.full(m + 2 * _HALF_WINDOW, np.nan)
         padded[_HALF_WINDOW : _HALF_WINDOW + m] = y
         windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * _HALF_WINDOW + 1)
-        ref = np.nanmedian(windows, axis=1)
+        # Full windows: the middle of the sorted window (np.nanmedian's masked path is ~10x
+        # slower); only the truncated windows at both ends need the NaN-aware median.
+        ref = np.sort(windows, axis=1)[:, _HALF_WINDOW]
+        ends = np.r_[0 : min(_HALF_WINDOW, m), max(m - _HALF_WINDOW, 0) : m]
+        ref[ends] = np.nanmedian(windows[ends], axis=1)
         ectopic_local = np.abs(y - ref) > max_relative_change * ref
     kept = plausible.copy()
     kept[idx[ectopic_local]] = False

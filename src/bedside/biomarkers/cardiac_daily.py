@@ -240,6 +240,7 @@ def _nightly_hrv(
     adjacent = rr.adjacent()
     rmssd_col = np.full(days.n, np.nan)
     sdnn_col = np.full(days.n, np.nan)
+    min_kept_ms = 1000.0 * min_coverage * _SEGMENT_S
     for k in range(days.n):
         a = int(days.edges[k])
         b = utc_of_local_hour(days.date(k), 6, tz)
@@ -249,24 +250,40 @@ def _nightly_hrv(
         if night_hi - night_lo < 3:
             continue
         # Cleaned once per night: the local-median rule then sees across segment boundaries.
-        kept = clean_rr(rr.rr_ms[night_lo:night_hi]).kept
-        found: list[tuple[float, float]] = []
-        for s in range(starts.size):
-            lo, hi = int(bounds[s]), int(bounds[s + 1])
-            if hi - lo < 3:
-                continue
-            seg_adj = adjacent[lo:hi].copy()
-            seg_adj[0] = False
-            got = segment_hrv(
-                rr.rr_ms[lo:hi],
-                kept[lo - night_lo : hi - night_lo],
-                seg_adj,
-                min_kept_s=min_coverage * _SEGMENT_S,
-            )
-            if got is not None:
-                found.append(got)
-        if len(found) >= min_segments:
-            arr = np.asarray(found)
-            rmssd_col[k] = float(np.median(arr[:, 0]))
-            sdnn_col[k] = float(np.median(arr[:, 1]))
+        x = rr.rr_ms[night_lo:night_hi]
+        kept = clean_rr(x).kept
+        rmssd, sdnn = _segments_hrv(
+            x, kept, adjacent[night_lo:night_hi], np.diff(bounds), min_kept_ms
+        )
+        if rmssd.size >= min_segments:
+            rmssd_col[k] = float(np.median(rmssd))
+            sdnn_col[k] = float(np.median(sdnn))
     return rmssd_col, sdnn_col
+
+
+def _segments_hrv(
+    x: FloatArray, kept: BoolArray, adjacent: BoolArray, lengths: IntArray, min_kept_ms: float
+) -> tuple[FloatArray, FloatArray]:
+    """RMSSD and SDNN (ms) of the night's counted segments, all segments at once.
+
+    Same rules as :func:`segment_hrv` applied to each segment (``lengths`` beats each, in
+    order): a segment counts with >= 3 beats, >= 3 kept intervals adding up to `min_kept_ms`
+    and >= 2 adjacent kept pairs; pairs never straddle two segments.
+    """
+    n_seg = lengths.size
+    seg = np.repeat(np.arange(n_seg), lengths)
+    w = kept.astype(np.float64)
+    n_kept = np.bincount(seg, weights=w, minlength=n_seg)
+    kept_ms = np.bincount(seg, weights=x * w, minlength=n_seg)
+    pair = kept[1:] & kept[:-1] & adjacent[1:] & (seg[1:] == seg[:-1])
+    pair_seg = seg[1:][pair]
+    d = np.diff(x)[pair]
+    n_pair = np.bincount(pair_seg, minlength=n_seg)
+    sq = np.bincount(pair_seg, weights=d * d, minlength=n_seg)
+    ok = (lengths >= 3) & (n_kept >= 3) & (kept_ms >= min_kept_ms) & (n_pair >= 2)
+    mean = kept_ms / np.maximum(n_kept, 1.0)
+    dev = x[kept] - mean[seg[kept]]
+    ss = np.bincount(seg[kept], weights=dev * dev, minlength=n_seg)
+    rmssd = np.sqrt(sq[ok] / n_pair[ok])
+    sdnn = np.sqrt(ss[ok] / (n_kept[ok] - 1.0))
+    return rmssd, sdnn

@@ -12,16 +12,21 @@ little coverage) and add what only they know (``sleep.latency_min``). Both cover
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from bedside.biomarkers.cardiac_daily import daily_cardiac
 from bedside.biomarkers.cortisol import daily_cortisol
 from bedside.biomarkers.daily_table import extract_daily
+from bedside.biomarkers.glucose_daily import daily_glucose
 from bedside.biomarkers.merge import merge_daily_tables
+from bedside.biomarkers.mobility import daily_mobility
+from bedside.biomarkers.phone_use import daily_phone_use
 from bedside.biomarkers.sleep import SLEEP_IDS
 from bedside.biomarkers.sleep_records import extract_sleep_records_daily
 from bedside.biomarkers.steps import extract_steps_daily
+from bedside.biomarkers.typing_cadence import daily_typing
 from bedside.domain import (
     DailyBiomarkerTable,
     InputFormatError,
@@ -29,8 +34,15 @@ from bedside.domain import (
     SampleFrame,
     SleepEpisodeFrame,
 )
+from bedside.domain.cardiac_recording import CardiacRecording
 from bedside.domain.daily import FloatArray
+from bedside.domain.gps_samples import GpsFrame
+from bedside.domain.keystroke_samples import KeystrokeFrame
 from bedside.domain.raw_frames import RawFrame
+from bedside.domain.rr_intervals import RRIntervalFrame
+from bedside.domain.screen_events import ScreenEventFrame
+
+_F = TypeVar("_F", GpsFrame, ScreenEventFrame, KeystrokeFrame)
 
 __all__ = ["MODALITY_EXTRACTORS", "extract_multimodal_daily", "fill_sleep_from_records"]
 
@@ -41,6 +53,21 @@ def _sample_frame(frame: RawFrame, modality: Modality) -> SampleFrame:
             getattr(frame, "source", "<memory>"), f"expected a {modality} sample frame"
         )
     return frame
+
+
+def _typed(frame: RawFrame, kind: type[_F], name: str) -> _F:
+    if not isinstance(frame, kind):
+        raise InputFormatError(frame.source, f"expected a {name} frame")
+    return frame
+
+
+def _cardiac(frame: RawFrame) -> DailyBiomarkerTable:
+    """Heart-rate samples, RR intervals, or both (a `CardiacRecording`)."""
+    if isinstance(frame, CardiacRecording):
+        return daily_cardiac(frame.heart_rate, frame.rr)
+    if isinstance(frame, RRIntervalFrame):
+        return daily_cardiac(None, frame)
+    return daily_cardiac(_sample_frame(frame, Modality.HEART_RATE), None)
 
 
 def _sleep_frame(frame: RawFrame) -> SleepEpisodeFrame:
@@ -54,6 +81,11 @@ MODALITY_EXTRACTORS: dict[Modality, Callable[[Any], DailyBiomarkerTable]] = {
     Modality.STEPS: lambda f: extract_steps_daily(_sample_frame(f, Modality.STEPS)),
     Modality.SLEEP_RECORDS: lambda f: extract_sleep_records_daily(_sleep_frame(f)),
     Modality.CORTISOL: lambda f: daily_cortisol(_sample_frame(f, Modality.CORTISOL)),
+    Modality.GPS: lambda f: daily_mobility(_typed(f, GpsFrame, "GPS")),
+    Modality.PHONE_USE: lambda f: daily_phone_use(_typed(f, ScreenEventFrame, "screen-event")),
+    Modality.TYPING: lambda f: daily_typing(_typed(f, KeystrokeFrame, "keystroke")),
+    Modality.HEART_RATE: lambda f: _cardiac(f),
+    Modality.GLUCOSE: lambda f: daily_glucose(_sample_frame(f, Modality.GLUCOSE)),
 }
 """Daily extractor of each modality with raw data on the device (a frame -> its own table)."""
 

@@ -49,6 +49,7 @@ from bedside.fhir import (
 from bedside.models import EpisodeRiskModel, episode_examples
 from bedside.privacy import Identity, PartyKind
 from bedside.sensors import CohortConfig, SyntheticPatient, episode_risk_labels, generate_cohort
+from bedside.sensors.synthetic_config import SYNTHETIC_EXTRA_MODALITIES
 from bedside.store import SqlStore, create_store
 
 __all__ = ["DemoOptions", "DemoResult", "run_demo"]
@@ -277,8 +278,12 @@ def run_demo(options: DemoOptions) -> DemoResult:
     db = out / "bedside.db"
     for stale in (db, db.with_suffix(".db-wal"), db.with_suffix(".db-shm")):
         stale.unlink(missing_ok=True)
+    # The clinic's devices see every synthetic modality (the training cohort: actigraphy only).
     clinic_config = CohortConfig(
-        n_patients=options.patients, n_days=options.days, seed=options.seed, **options.cohort
+        n_patients=options.patients,
+        n_days=options.days,
+        seed=options.seed,
+        **{"extra_modalities": SYNTHETIC_EXTRA_MODALITIES, **options.cohort},
     )
     with _progress(console) as progress:
         model_path = train_risk_model(options, progress, out / "models" / "episode-risk")

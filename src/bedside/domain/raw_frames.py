@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from bedside.domain.cardiac_recording import CardiacRecording
+from bedside.domain.gps_samples import GpsFrame
+from bedside.domain.keystroke_samples import KeystrokeFrame
 from bedside.domain.samples import SampleFrame
+from bedside.domain.screen_events import ScreenEventFrame
 from bedside.domain.sleep_episodes import SleepEpisodeFrame
 
 __all__ = ["RawFrame"]
 
-RawFrame = SampleFrame | SleepEpisodeFrame
+RawFrame = (
+    SampleFrame
+    | SleepEpisodeFrame
+    | GpsFrame
+    | ScreenEventFrame
+    | KeystrokeFrame
+    | CardiacRecording
+)
 """Any raw frame: 1-D value series (`SampleFrame`) or a modality's own typed frame."""

@@ -16,11 +16,16 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from bedside.domain import Modality, SampleFrame
+from bedside.domain.cardiac_recording import CardiacRecording
 from bedside.domain.raw_frames import RawFrame
+from bedside.sensors.synthetic_cardiac import synthetic_cardiac
 from bedside.sensors.synthetic_clinical import draw_medications, draw_phq9
 from bedside.sensors.synthetic_config import CohortConfig
 from bedside.sensors.synthetic_cortisol import generate_cortisol_samples
+from bedside.sensors.synthetic_glucose import synthetic_glucose
+from bedside.sensors.synthetic_gps import generate_gps
 from bedside.sensors.synthetic_minutes import render_actigraphy
+from bedside.sensors.synthetic_phone import generate_keystrokes, generate_screen_events
 from bedside.sensors.synthetic_plan import PatientPlan, make_plan
 from bedside.sensors.synthetic_sleep_records import generate_sleep_records
 from bedside.sensors.synthetic_steps import generate_steps
@@ -30,7 +35,16 @@ __all__ = ["generate_cohort", "generate_patient", "iter_cohort", "synthetic_pati
 
 _PLAN, _MINUTES, _CLINICAL = 0, 1, 2
 # One fixed stream per extra modality, so adding a modality never changes another.
-_MODALITY_STREAM = {Modality.STEPS: 10, Modality.SLEEP_RECORDS: 11, Modality.CORTISOL: 12}
+_MODALITY_STREAM = {
+    Modality.STEPS: 10,
+    Modality.SLEEP_RECORDS: 11,
+    Modality.CORTISOL: 12,
+    Modality.GPS: 13,
+    Modality.PHONE_USE: 14,
+    Modality.TYPING: 15,
+    Modality.HEART_RATE: 16,
+    Modality.GLUCOSE: 17,
+}
 
 
 def synthetic_patient_id(seed: int, index: int) -> str:
@@ -72,10 +86,24 @@ def _extra_frame(
             latency_log_effect=config.effect_sleep_latency_log,
             mean_wake_bouts=config.sleep_record_wake_bouts,
         )
+    days = [config.start_date + dt.timedelta(days=k) for k in range(n)]
+    if modality is Modality.HEART_RATE:
+        cardiac = synthetic_cardiac(
+            rng, days, config.zone, severity, patient_id=pid, rr_night_s=config.rr_night_s
+        )
+        return CardiacRecording(cardiac.heart_rate, cardiac.rr)
+    if modality is Modality.GLUCOSE:
+        return synthetic_glucose(rng, days, config.zone, severity, patient_id=pid)
+    if modality is Modality.GPS:
+        return generate_gps(rng, days, config.zone, severity, patient_id=pid)
+    if modality is Modality.PHONE_USE:
+        return generate_screen_events(rng, days, config.zone, severity, patient_id=pid)
+    if modality is Modality.TYPING:
+        return generate_keystrokes(rng, days, config.zone, severity, patient_id=pid)
     if modality is Modality.CORTISOL:
         return generate_cortisol_samples(
             rng,
-            [config.start_date + dt.timedelta(days=k) for k in range(n)],
+            days,
             config.zone,
             severity,
             patient_id=pid,

@@ -68,8 +68,10 @@ def _concat_float(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float6
     return np.concatenate(parts) if parts else np.array([], dtype=np.float64)
 
 
-def _night_rr(rng: np.random.Generator, mean_ms: float, rmssd_ms: float) -> npt.NDArray[np.float64]:
-    n = int(_NIGHT_S * 1000.0 / mean_ms * 1.1) + 10
+def _night_rr(
+    rng: np.random.Generator, mean_ms: float, rmssd_ms: float, night_s: int = _NIGHT_S
+) -> npt.NDArray[np.float64]:
+    n = int(night_s * 1000.0 / mean_ms * 1.1) + 10
     slow = np.cumsum(rng.normal(0.0, 2.0, n))
     slow = 25.0 * (slow - slow.mean()) / max(float(slow.std()), 1e-9)
     rr = mean_ms + slow + rng.normal(0.0, rmssd_ms / np.sqrt(2.0), n)
@@ -79,7 +81,7 @@ def _night_rr(rng: np.random.Generator, mean_ms: float, rmssd_ms: float) -> npt.
         short = 0.7 * rr[i]
         rr[i + 1] += rr[i] - short  # compensatory pause keeps the sinus rhythm's timing
         rr[i] = short
-    end = np.searchsorted(np.cumsum(rr), _NIGHT_S * 1000.0)
+    end = np.searchsorted(np.cumsum(rr), night_s * 1000.0)
     out: npt.NDArray[np.float64] = rr[:end]
     return out
 
@@ -91,6 +93,7 @@ def synthetic_cardiac(
     severity: npt.ArrayLike,
     *,
     patient_id: str = "synthetic",
+    rr_night_s: int = _NIGHT_S,
 ) -> SyntheticCardiac:
     """Draw minute heart rate and nocturnal RR intervals for consecutive local dates.
 
@@ -105,6 +108,9 @@ def synthetic_cardiac(
     severity : array_like of float, shape (n_days,)
         Daily episode severity in [0, 1] (0 well, 1 full episode).
     patient_id : str
+    rr_night_s : int
+        Seconds of RR intervals drawn from local midnight each night (default 6 h; a wearable
+        that records beat-to-beat data only in a shorter overnight window uses less).
 
     Returns
     -------
@@ -128,7 +134,7 @@ def synthetic_cardiac(
         noise = np.where(asleep, rng.normal(0.0, 1.5, minutes.size), rng.normal(0, 6, minutes.size))
         hr_t.append(minutes)
         hr_v.append(np.clip(level + noise, 35.0, 190.0))
-        rr = _night_rr(rng, 60000.0 / resting[k], float(rmssd[k]))
+        rr = _night_rr(rng, 60000.0 / resting[k], float(rmssd[k]), rr_night_s)
         beat_ms = np.cumsum(rr)
         rr_t.append(a + (beat_ms // 1000.0).astype(np.int64))
         rr_v.append(rr)

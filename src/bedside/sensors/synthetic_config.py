@@ -25,14 +25,28 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bedside.domain import Modality
 
-__all__ = ["SYNTHETIC_EXTRA_MODALITIES", "CohortConfig"]
+__all__ = ["DEFAULT_EXTRA_MODALITIES", "SYNTHETIC_EXTRA_MODALITIES", "CohortConfig"]
 
 SYNTHETIC_EXTRA_MODALITIES: tuple[Modality, ...] = (
     Modality.STEPS,
     Modality.SLEEP_RECORDS,
     Modality.CORTISOL,
+    Modality.GPS,
+    Modality.PHONE_USE,
+    Modality.TYPING,
+    Modality.HEART_RATE,
+    Modality.GLUCOSE,
 )
-"""Modalities the generator can add to the actigraphy (each from its own seeded stream)."""
+"""Modalities the generator can add to the actigraphy (each from its own seeded stream): every
+modality of the issue except voice (audio clips are kept out of the cohort to stay small)."""
+
+DEFAULT_EXTRA_MODALITIES: tuple[Modality, ...] = (
+    Modality.STEPS,
+    Modality.SLEEP_RECORDS,
+    Modality.CORTISOL,
+)
+"""The light default: users that read actigraphy only (model training, evaluations) should not
+pay for a year of GPS fixes and keystrokes; the demo asks for `SYNTHETIC_EXTRA_MODALITIES`."""
 
 
 class CohortConfig(BaseModel):
@@ -197,7 +211,7 @@ class CohortConfig(BaseModel):
 
     # --- other modalities (each drawn from its own stream; actigraphy is always generated) ----
     extra_modalities: tuple[Modality, ...] = Field(
-        SYNTHETIC_EXTRA_MODALITIES,
+        DEFAULT_EXTRA_MODALITIES,
         description="Raw modalities generated besides actigraphy; () for actigraphy only. "
         "Adding or removing one never changes the others (separate random streams).",
     )
@@ -220,6 +234,13 @@ class CohortConfig(BaseModel):
         3.0, ge=1, le=30, description="Mean number of awake intervals in a recorded night."
     )
 
+    rr_night_s: int = Field(
+        3600,
+        ge=900,
+        le=6 * 3600,
+        description="Seconds of RR intervals recorded from local midnight each night (about "
+        "4,000 beats an hour; the heart-rate modality's HRV window).",
+    )
     cortisol_missing_prob: float = Field(
         0.05, ge=0, le=1, description="Probability that a scheduled saliva sample is not taken."
     )
