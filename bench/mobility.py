@@ -25,6 +25,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bedside.domain.gps_samples import GpsFrame
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / "bench" / ".venvs" / "forest"
@@ -42,14 +46,18 @@ from forest.constants import Frequency
 from forest.jasmine.traj2stats import gps_stats_main
 study, out, zone, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 times = []
+cpu_times = []
 for r in range(repeats):
     t = time.perf_counter()
+    c = time.process_time()
     gps_stats_main(study, f"{out}/{r}", zone, Frequency.DAILY, False)
     times.append(time.perf_counter() - t)
+    cpu_times.append(time.process_time() - c)
 df = pd.read_csv(f"{out}/0/daily/{sys.argv[5]}.csv")
 cols = [c for c in ("year", "month", "day", "home_time", "dist_traveled", "radius",
                     "max_dist_home", "num_sig_places") if c in df.columns]
 print(json.dumps({"version": importlib.metadata.version("beiwe-forest"), "times": times,
+                  "cpu_times": cpu_times,
                   "rows": df[cols].to_dict(orient="records")}))
 """
 
@@ -86,7 +94,14 @@ def write_study(study: Path) -> int:
         origin=(42.36, -71.06),
         sampling=GpsSampling(interval_s=1, on_s=60, off_s=540),
     )
-    folder = study / PATIENT / "gps"
+    write_beiwe_gps(frame, study / PATIENT / "gps")
+    return len(frame)
+
+
+def write_beiwe_gps(frame: GpsFrame, folder: Path) -> None:
+    """Write a GPS frame as Beiwe's hourly raw-data CSV files into `folder`."""
+    import numpy as np
+
     folder.mkdir(parents=True)
     hour = frame.time_utc // 3600
     bounds = np.flatnonzero(np.diff(hour)) + 1
@@ -102,7 +117,20 @@ def write_study(study: Path) -> int:
                 f"0.0,{frame.accuracy_m[i]}"
             )
         (folder / name).write_text("\n".join(lines) + "\n")
-    return len(frame)
+
+
+def run_forest(study: Path, out: Path, zone: str, repeats: int, patient: str) -> dict[str, Any]:
+    """Forest's ``gps_stats_main`` on a Beiwe study folder in its own venv: version, wall and
+    CPU times of each run (s), and its daily rows of `patient`."""
+    py = ensure_forest()
+    done = subprocess.run(
+        [str(py), "-c", _FOREST_CHILD, str(study), str(out), zone, str(repeats), patient],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def best_of(fn: object, repeats: int) -> float:
@@ -139,23 +167,7 @@ def main() -> None:
         t_bio = best_of(lambda: daily_mobility(gps), args.repeats)
         table = daily_mobility(gps)
 
-        py = ensure_forest()
-        done = subprocess.run(
-            [
-                str(py),
-                "-c",
-                _FOREST_CHILD,
-                str(study),
-                str(Path(tmp) / "forest_out"),
-                ZONE,
-                str(args.forest_repeats),
-                PATIENT,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        forest = json.loads(done.stdout.strip().splitlines()[-1])
+        forest = run_forest(study, Path(tmp) / "forest_out", ZONE, args.forest_repeats, PATIENT)
     t_forest = min(forest["times"])
     print(f"data: {n_fixes} fixes, 14 patient-days of 1 Hz GPS, 1 min in every 10, zone {ZONE}")
     print(f"Forest (beiwe-forest {forest['version']}) gps_stats_main: {t_forest:.3f} s")

@@ -1,101 +1,53 @@
-"""A synthetic patient-year of multi-modal raw data and the daily extraction of every modality.
+"""A synthetic patient-year of multi-modal raw data, without audio, from the synthetic cohort.
 
-Used by ``bench/biomarkers.py``. Raw data (365 local days, Europe/Oslo, two clock changes):
-minute actigraphy, minute step counts, nightly sleep records and saliva cortisol (six samples
-a day) from the synthetic cohort; minute heart rate and 5-minute CGM drawn here (no synthetic
-generator for them is on main yet). Each modality is extracted by the daily extractor main has
-for it; modalities main has no extractor for are listed in ``MISSING``.
+Used by ``bench/biomarkers.py``. 365 local days (Europe/Oslo, two clock changes) of one patient
+with an episode: minute actigraphy, minute step counts, nightly sleep records, minute heart rate
+with RR intervals for an hour after local midnight, 5-minute CGM, saliva cortisol (six samples
+a day), 1/min GPS fixes, screen events and about 2,000 keystrokes a day. Every modality is
+extracted by its daily extractor (``MODALITY_EXTRACTORS``) and merged by
+``extract_multimodal_daily``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-from zoneinfo import ZoneInfo
 
-import numpy as np
-
-from bedside.biomarkers import extract_multimodal_daily
-from bedside.biomarkers.cardiac import nocturnal_heart_rate, resting_heart_rate
-from bedside.biomarkers.glucose import glucose_metrics
 from bedside.domain import Modality
+from bedside.domain.cardiac_recording import CardiacRecording
 from bedside.domain.raw_frames import RawFrame
 from bedside.sensors import CohortConfig, generate_patient
+from bedside.sensors.synthetic_config import SYNTHETIC_EXTRA_MODALITIES
 
-__all__ = ["MISSING", "PatientYear", "make_patient_year"]
+__all__ = ["DAYS", "PatientYear", "make_patient_year", "raw_size"]
 
 DAYS = 365
-MISSING = ("gps (1/min fixes)", "typing (2,000 keystrokes a day)")
-"""Modalities of the issue's patient-year without a daily extractor on main at this commit."""
+
+
+def raw_size(frame: RawFrame) -> str:
+    """Samples (or intervals, events, fixes) of a raw frame, for the printout."""
+    if isinstance(frame, CardiacRecording):
+        hr = 0 if frame.heart_rate is None else len(frame.heart_rate)
+        rr = 0 if frame.rr is None else len(frame.rr)
+        return f"{hr:,} HR + {rr:,} RR"
+    return f"{len(frame):,}"
 
 
 @dataclass(frozen=True)
 class PatientYear:
-    """Raw frames of one patient-year and the extraction steps to time."""
+    """Raw frames of one patient-year."""
 
     frames: dict[Modality, RawFrame]
-    hr_times: np.ndarray[Any, Any]
-    hr_bpm: np.ndarray[Any, Any]
-    cgm_times: np.ndarray[Any, Any]
-    cgm_mgdl: np.ndarray[Any, Any]
     zone: str
-    start: dt.date
-
-    def steps(self) -> dict[str, Callable[[], object]]:
-        """Named extraction steps; together they compute every available daily biomarker."""
-        return {
-            "actigraphy+steps+sleep records+cortisol (extract_multimodal_daily)": lambda: (
-                extract_multimodal_daily(self.frames)
-            ),
-            "heart rate (resting + nocturnal, minute samples)": self._heart_rate,
-            "CGM (daily consensus metrics, 5-min readings)": self._glucose,
-        }
-
-    def _heart_rate(self) -> object:
-        return (
-            resting_heart_rate(self.hr_times, self.hr_bpm, self.zone),
-            nocturnal_heart_rate(self.hr_times, self.hr_bpm, self.zone),
-        )
-
-    def _glucose(self) -> object:
-        tz = ZoneInfo(self.zone)
-        bounds = [
-            int(dt.datetime.combine(self.start + dt.timedelta(days=k), dt.time(), tz).timestamp())
-            for k in range(DAYS + 1)
-        ]
-        cut = np.searchsorted(self.cgm_times, bounds)
-        return [
-            glucose_metrics(
-                self.cgm_mgdl[cut[k] : cut[k + 1]],
-                self.cgm_times[cut[k] : cut[k + 1]],
-                window_start_utc=bounds[k],
-                window_end_utc=bounds[k + 1],
-            )
-            for k in range(DAYS)
-        ]
 
 
 def make_patient_year(seed: int = 0) -> PatientYear:
-    """Generate the raw data of one synthetic patient-year."""
-    config = CohortConfig(n_patients=1, n_days=DAYS, seed=seed, episode_fraction=1.0)
-    patient = generate_patient(config, 0)
-    rng = np.random.default_rng([seed, 99])
-    t0 = int(patient.actigraphy.time_utc[0])
-    minutes = np.arange(DAYS * 1440, dtype=np.int64)
-    hr_times = t0 + 60 * minutes
-    phase = 2 * np.pi * (minutes % 1440) / 1440.0
-    hr_bpm = 68.0 - 8.0 * np.cos(phase) + rng.normal(0.0, 4.0, minutes.size)
-    cgm_times = t0 + 300 * np.arange(DAYS * 288, dtype=np.int64)
-    cgm = 110.0 + 25.0 * np.sin(2 * np.pi * np.arange(cgm_times.size) / 96.0)
-    cgm_mgdl = np.clip(cgm + rng.normal(0.0, 10.0, cgm.size), 40.0, 400.0)
-    return PatientYear(
-        frames=patient.frames(),
-        hr_times=hr_times,
-        hr_bpm=hr_bpm,
-        cgm_times=cgm_times,
-        cgm_mgdl=cgm_mgdl,
-        zone=config.zone,
-        start=config.start_date,
+    """Generate the raw data of one synthetic patient-year (every synthetic modality)."""
+    config = CohortConfig(
+        n_patients=1,
+        n_days=DAYS,
+        seed=seed,
+        episode_fraction=1.0,
+        extra_modalities=SYNTHETIC_EXTRA_MODALITIES,
     )
+    patient = generate_patient(config, 0)
+    return PatientYear(frames=patient.frames(), zone=config.zone)
