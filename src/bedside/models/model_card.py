@@ -243,8 +243,13 @@ def _depresjon_card(bundle: ModelBundle) -> ModelCard:
         subgroups=subgroups,
         limits=[
             "Small sample (tens of participants): wide intervals; subgroup figures are fragile.",
-            "Season is confounded with the label in this dataset; no feature sees dates, months "
-            "or day length, and re-dating recordings leaves the features unchanged (tested).",
+            "Season is confounded with the label in this dataset; no feature sees dates, months, "
+            "day length or clock times, and re-dating recordings leaves the features unchanged "
+            "(tested; a recording crossing a clock change shifts by an hour on its minute grid, "
+            "which moves its probability by less than 0.01, also tested). Seasonal behaviour "
+            "itself (e.g. activity in light summer nights) cannot be separated from the label.",
+            "MADRS severity: no usable signal in the training patients; the shrunk regression "
+            "predicts the training mean (see the MADRS metrics).",
             "Patients (partly inpatients) versus community controls: the contrast is larger than "
             "between depressed and non-depressed people in any screening population.",
             f"Evaluation interval: {ev.get('interval')}",
