@@ -207,3 +207,39 @@ def test_unit_scaling_round_trips(v: npt.NDArray[np.float64]) -> None:
     a = glucose_metrics(v, t, window_start_utc=T0)
     b = glucose_metrics(mmol, t, unit="mmol/L", window_start_utc=T0)
     assert_same(a, b, rel=1e-9)
+
+
+def _mage_by_the_definition(values: list[float]) -> float:
+    """Reference: the turning-point elimination done literally, one excursion at a time."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size < 2:
+        return float("nan")
+    sd = float(np.std(v, ddof=1))
+    u = v[np.concatenate(([True], v[1:] != v[:-1]))]
+    if u.size < 3:
+        return float("nan")
+    d = np.diff(u)
+    points = list(u[np.flatnonzero(d[:-1] * d[1:] < 0) + 1])
+    while len(points) >= 2:
+        amps = [abs(points[i + 1] - points[i]) for i in range(len(points) - 1)]
+        k = amps.index(min(amps))
+        if amps[k] > sd:
+            break
+        if k == 0:
+            del points[0]
+        elif k == len(points) - 2:
+            del points[-1]
+        else:
+            del points[k : k + 2]
+    if len(points) < 2:
+        return float("nan")
+    return float(np.mean(np.abs(np.diff(np.asarray(points)))))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(40, 60).map(float), min_size=0, max_size=80))
+def test_mage_matches_the_literal_elimination(values: list[float]) -> None:
+    from bedside.biomarkers.glucose import mage
+
+    got, ref = mage(values), _mage_by_the_definition(values)
+    assert (np.isnan(got) and np.isnan(ref)) or got == ref

@@ -44,6 +44,7 @@ Rules used here (all documented choices, not part of the cited papers unless sai
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -209,21 +210,48 @@ def mage(values_mgdl: npt.ArrayLike) -> float:
         return float("nan")
     d = np.diff(u)
     turn = np.flatnonzero(d[:-1] * d[1:] < 0) + 1
-    points = [float(x) for x in u[turn]]
-    while len(points) >= 2:
-        amps = np.abs(np.diff(np.asarray(points)))
-        k = int(np.argmin(amps))
-        if amps[k] > sd:
-            break
-        if k == 0:
-            del points[0]
-        elif k == len(points) - 2:
-            del points[-1]
-        else:
-            del points[k : k + 2]
+    points = _drop_small_excursions([float(x) for x in u[turn]], sd)
     if len(points) < 2:
         return float("nan")
     return float(np.mean(np.abs(np.diff(np.asarray(points)))))
+
+
+def _drop_small_excursions(points: list[float], sd: float) -> list[float]:
+    """Repeatedly remove the smallest excursion while it is at most `sd`: at either end the
+    outer point, inside both of its points (the first smallest when several are equal).
+
+    A heap of neighbour pairs over a linked list, O(n log n); pairs made stale by a removal are
+    skipped when popped.
+    """
+    n = len(points)
+    if n < 2:
+        return points
+    nxt = list(range(1, n + 1))
+    nxt[-1] = -1
+    prv = list(range(-1, n - 1))
+    alive = [True] * n
+    heap = [(abs(points[i + 1] - points[i]), i, i + 1) for i in range(n - 1)]
+    heapq.heapify(heap)
+    while heap:
+        amp, left, right = heap[0]
+        if not (alive[left] and alive[right] and nxt[left] == right):
+            heapq.heappop(heap)
+            continue
+        if amp > sd:
+            break
+        heapq.heappop(heap)
+        before, after = prv[left], nxt[right]
+        if before == -1:  # the first excursion: drop the first point
+            alive[left] = False
+            prv[right] = -1
+        elif after == -1:  # the last excursion: drop the last point
+            alive[right] = False
+            nxt[left] = -1
+        else:  # inside: drop both points, their neighbours become adjacent
+            alive[left] = alive[right] = False
+            nxt[before], prv[after] = after, before
+            heapq.heappush(heap, (abs(points[after] - points[before]), before, after))
+    return [p for p, keep in zip(points, alive, strict=True) if keep]
 
 
 def _pct(weights: FloatArray, mask: npt.NDArray[np.bool_], total: float) -> float:
