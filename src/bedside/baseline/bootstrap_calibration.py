@@ -33,7 +33,7 @@ data. This is why the monitor recalibrates as its in-control pool grows, and why
 (`bedside trends evaluate`) measures the rate on held-out data rather than trusting this one.
 Measured there (60 patient-years of the synthetic AR(1) background, device family): block
 resampling from one 28-day pool gave 5.9 false alarms per year; the sieve plus the device's
-recalibrations at 56 and 112 days gave 1.55 (see docs/architecture.md for the current table).
+recalibrations at 56 and 112 days gave 1.43 (see docs/architecture.md for the current table).
 """
 
 from __future__ import annotations
@@ -364,10 +364,11 @@ def calibrate_cusum(
     prewhitening : bool
         Run the charts on AR(1)-prewhitened z (`bedside.baseline.chart_family.prewhiten`) with
         each biomarker's bias-corrected lag-1 coefficient of the pool (stored in ``ar1``; all 0
-        when False). Off by default: on the synthetic AR(1) background it gave both more false
-        alarms (1.75 vs 1.55 per year) and less detection (57% vs 68% of 1 SD episodes in 21
-        days), as expected for sustained steps, whose information the raw sum already carries
-        once the threshold knows the long-run variance (which the sieve calibration provides).
+        when False). Off by default: on the synthetic AR(1) background (40 patient-years) it
+        gave more false alarms (1.75 vs 1.55 per year) and less detection (57% vs 68% of 1 SD
+        episodes in 21 days), as expected for sustained steps, whose information the raw sum
+        already carries once the threshold knows the long-run variance (which the sieve
+        calibration provides).
 
     Returns
     -------
