@@ -112,14 +112,14 @@ def test_a_failing_envelope_does_not_sink_its_batch(
 ) -> None:
     """A concurrent writer's IntegrityError aborts the batch; each is retried on its own."""
     good1, bad, good2 = setup.seal(0), setup.seal(1), setup.seal(2)
-    real = ingest_module.insert_envelope
+    real = ingest_module.insert_envelopes
 
-    def insert(conn: Any, **kw: Any) -> None:
-        if kw["envelope_id"] == bad.envelope_id:
+    def insert(conn: Any, rows: Any) -> None:
+        if any(row.envelope_id == bad.envelope_id for row in rows):
             raise sa.exc.IntegrityError("INSERT", {}, Exception("taken meanwhile"))
-        real(conn, **kw)
+        real(conn, rows)
 
-    monkeypatch.setattr(ingest_module, "insert_envelope", insert)
+    monkeypatch.setattr(ingest_module, "insert_envelopes", insert)
     results = setup.service.ingest_many([good1, bad, good2])
     assert isinstance(results[0], IngestResult)
     assert isinstance(results[1], EnvelopeRejectedError)

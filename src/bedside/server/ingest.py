@@ -41,13 +41,15 @@ from bedside.privacy import (
 )
 from bedside.server.processor import Decryptor
 from bedside.store.ingest_tables import (
+    BatchPrior,
+    EnvelopeRow,
     create_ingest_tables,
     get_consent,
+    get_consents,
     has_any_consent,
-    insert_envelope,
-    prior_delivery,
+    insert_envelopes,
+    prior_deliveries,
     put_consent,
-    record_gap,
     revoke_consent,
 )
 
@@ -278,17 +280,26 @@ class IngestService:
         opened: Sequence[EnvelopePayload | EnvelopeRejectedError],
         now: dt.datetime,
     ) -> list[_Outcome | EnvelopeRejectedError]:
-        """Check and write every envelope of a batch on `conn`; chain all audit entries."""
-        consents: dict[str, tuple[ConsentGrant, dt.datetime | None] | None] = {}
+        """Check every envelope of a batch in order, then write the accepted ones and chain all
+        audit entries -- a handful of statements per batch, not per envelope."""
+        payloads = [p for p in opened if isinstance(p, EnvelopePayload)]
+        found = get_consents(conn, (p.consent_id for p in payloads))
+        consents = {p.consent_id: found.get(p.consent_id) for p in payloads}
+        prior = prior_deliveries(
+            conn,
+            [(s.envelope_id, p.patient_did, p.sequence) for s, p in zip(batch, opened, strict=True)
+             if isinstance(p, EnvelopePayload)],
+        )  # fmt: skip
         outcomes: list[_Outcome | EnvelopeRejectedError] = []
         events: list[AuditEvent] = []
+        rows: list[EnvelopeRow] = []
         for sealed, item in zip(batch, opened, strict=True):
             eid = sealed.envelope_id
             try:
                 if isinstance(item, EnvelopeRejectedError):
                     raise item
                 digest = envelope_digest(sealed)
-                decision = self._admit(conn, consents, item, digest, eid, now)
+                decision = self._admit(conn, consents, prior, item, digest, eid, now)
             except EnvelopeRejectedError as exc:
                 outcomes.append(exc)
                 events.append(
@@ -298,26 +309,28 @@ class IngestService:
                 continue
             status = "stored" if decision.kind is DeliveryKind.NEW else "duplicate"
             if decision.kind is DeliveryKind.NEW:
-                insert_envelope(
-                    conn,
-                    envelope_id=eid,
-                    patient_did=item.patient_did,
-                    sequence=item.sequence,
-                    digest=digest,
-                    consent_id=item.consent_id,
-                    issued_at=item.issued_at,
-                    received_at=now,
-                    payload_json=item.model_dump_json(),
-                    finding=item.finding,
-                    phq9=item.phq9,
+                prior.accept(eid, item.patient_did, item.sequence, digest)
+                rows.append(
+                    EnvelopeRow(
+                        envelope_id=eid,
+                        patient_did=item.patient_did,
+                        sequence=item.sequence,
+                        digest=digest,
+                        consent_id=item.consent_id,
+                        issued_at=item.issued_at,
+                        received_at=now,
+                        payload_json=item.model_dump_json(),
+                        finding=item.finding,
+                        gap=decision.gap,
+                        phq9=item.phq9,
+                    )
                 )
-                if decision.gap is not None:
-                    record_gap(conn, item.patient_did, *decision.gap, now)
             detail: dict[str, object] = {"sequence": item.sequence, "digest": digest}
             if decision.gap is not None:
                 detail["gap"] = list(decision.gap)
             events.append(AuditEvent(now, item.patient_did, "ingest.envelope", eid, status, detail))
             outcomes.append((status, digest, decision.gap))
+        insert_envelopes(conn, rows)
         self.audit.append_many(conn, events)
         return outcomes
 
@@ -325,6 +338,7 @@ class IngestService:
         self,
         conn: Connection,
         consents: dict[str, tuple[ConsentGrant, dt.datetime | None] | None],
+        prior: BatchPrior,
         payload: EnvelopePayload,
         digest: str,
         eid: str,
@@ -333,8 +347,6 @@ class IngestService:
         """Consent, scope, clock and replay checks (reads only); raises the rejection."""
         if payload.issued_at > now + self.max_clock_skew:
             raise self._reject(RejectionReason.MALFORMED, "issued_at is in the future", eid)
-        if payload.consent_id not in consents:
-            consents[payload.consent_id] = get_consent(conn, payload.consent_id)
         stored = consents[payload.consent_id]
         # "Unknown signer" wins over the consent problems, as in the unbatched checks.
         if (stored is None or stored[0].patient_did != payload.patient_did) and not (
@@ -387,8 +399,8 @@ class IngestService:
                 f"phq9 patient_id {strangers} is not the consent's patient",
                 eid,
             )
-        prior = prior_delivery(conn, eid, payload.patient_did, payload.sequence)
-        decision = decide_delivery(eid, digest, payload.sequence, prior)
+        seen = prior.prior(eid, payload.patient_did, payload.sequence)
+        decision = decide_delivery(eid, digest, payload.sequence, seen)
         if decision.kind is DeliveryKind.REPLAY:
             raise self._reject(RejectionReason.REPLAY, decision.reason, eid)
         return decision

@@ -7,7 +7,8 @@ record and the audit entry in one transaction: all of them are written, or none.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -20,14 +21,16 @@ from bedside.store.sqlalchemy_store import FINDINGS, put_phq9
 
 __all__ = [
     "INGEST_METADATA",
+    "BatchPrior",
+    "EnvelopeRow",
     "count_envelopes",
     "create_ingest_tables",
     "get_consent",
+    "get_consents",
     "has_any_consent",
-    "insert_envelope",
-    "prior_delivery",
+    "insert_envelopes",
+    "prior_deliveries",
     "put_consent",
-    "record_gap",
     "revoke_consent",
     "sequence_gaps",
 ]
@@ -79,19 +82,22 @@ _SELECT_CONSENT = sa.select(CONSENTS).where(CONSENTS.c.id == sa.bindparam("conse
 _ANY_CONSENT = (
     sa.select(CONSENTS.c.id).where(CONSENTS.c.patient_did == sa.bindparam("patient_did")).limit(1)
 )
-_PRIOR_DELIVERY = sa.select(
-    sa.select(ENVELOPES.c.digest)
-    .where(ENVELOPES.c.envelope_id == sa.bindparam("envelope_id"))
-    .scalar_subquery(),
-    sa.select(ENVELOPES.c.envelope_id)
-    .where(
-        ENVELOPES.c.patient_did == sa.bindparam("patient_did"),
-        ENVELOPES.c.sequence == sa.bindparam("sequence"),
-    )
-    .scalar_subquery(),
-    sa.select(sa.func.max(ENVELOPES.c.sequence))
-    .where(ENVELOPES.c.patient_did == sa.bindparam("patient_did"))
-    .scalar_subquery(),
+_SELECT_CONSENTS = sa.select(CONSENTS).where(
+    CONSENTS.c.id.in_(sa.bindparam("consent_ids", expanding=True))
+)
+_DIGESTS_BY_ID = sa.select(ENVELOPES.c.envelope_id, ENVELOPES.c.digest).where(
+    ENVELOPES.c.envelope_id.in_(sa.bindparam("ids", expanding=True))
+)
+_IDS_BY_PAIR = sa.select(
+    ENVELOPES.c.patient_did, ENVELOPES.c.sequence, ENVELOPES.c.envelope_id
+).where(
+    ENVELOPES.c.patient_did.in_(sa.bindparam("patients", expanding=True)),
+    ENVELOPES.c.sequence.in_(sa.bindparam("sequences", expanding=True)),
+)
+_HIGHEST_BY_PATIENT = (
+    sa.select(ENVELOPES.c.patient_did, sa.func.max(ENVELOPES.c.sequence))
+    .where(ENVELOPES.c.patient_did.in_(sa.bindparam("patients", expanding=True)))
+    .group_by(ENVELOPES.c.patient_did)
 )
 _INSERT_ENVELOPE = ENVELOPES.insert()
 _DELETE_FINDING = FINDINGS.delete().where(
@@ -137,8 +143,21 @@ def get_consent(
 ) -> tuple[ConsentGrant, dt.datetime | None] | None:
     """The stored consent and its revocation time (None if not revoked), or None if unknown."""
     row = conn.execute(_SELECT_CONSENT, {"consent_id": consent_id}).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else _consent_from_row(row)
+
+
+def get_consents(
+    conn: Connection, consent_ids: Iterable[str]
+) -> dict[str, tuple[ConsentGrant, dt.datetime | None]]:
+    """`get_consent` for many ids in one query; unknown ids are absent from the result."""
+    ids = sorted(set(consent_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(_SELECT_CONSENTS, {"consent_ids": ids}).mappings()
+    return {row["id"]: _consent_from_row(row) for row in rows}
+
+
+def _consent_from_row(row: sa.RowMapping) -> tuple[ConsentGrant, dt.datetime | None]:
     grant = ConsentGrant(
         id=row["id"],
         patient_did=row["patient_did"],
@@ -168,70 +187,123 @@ def revoke_consent(conn: Connection, consent_id: str, revoked_at: dt.datetime, t
     return bool(result.rowcount)
 
 
-def prior_delivery(
-    conn: Connection, envelope_id: str, patient_did: str, sequence: int
-) -> PriorDelivery:
-    """What is stored about an envelope id and a (patient, sequence), for `decide_delivery`."""
-    params = {"envelope_id": envelope_id, "patient_did": patient_did, "sequence": sequence}
-    digest, taken, highest = conn.execute(_PRIOR_DELIVERY, params).one()
-    return PriorDelivery(
-        digest_for_id=None if digest is None else str(digest),
-        id_for_sequence=None if taken is None else str(taken),
-        highest_sequence=int(highest or 0),
-    )
+@dataclass
+class BatchPrior:
+    """What is stored about a batch's envelope ids and (patient, sequence) pairs.
+
+    Kept current while the batch is admitted in order (`prior`, then `accept` for each new
+    envelope), so each envelope is judged as if the earlier ones of its batch had been committed
+    before it -- the same decisions as one envelope per transaction.
+    """
+
+    digest_by_id: dict[str, str] = field(default_factory=dict)
+    id_by_pair: dict[tuple[str, int], str] = field(default_factory=dict)
+    highest_by_patient: dict[str, int] = field(default_factory=dict)
+
+    def prior(self, envelope_id: str, patient_did: str, sequence: int) -> PriorDelivery:
+        """The `PriorDelivery` of one envelope, given the batch admitted so far."""
+        return PriorDelivery(
+            digest_for_id=self.digest_by_id.get(envelope_id),
+            id_for_sequence=self.id_by_pair.get((patient_did, sequence)),
+            highest_sequence=self.highest_by_patient.get(patient_did, 0),
+        )
+
+    def accept(self, envelope_id: str, patient_did: str, sequence: int, digest: str) -> None:
+        """Record a newly stored envelope of the batch."""
+        self.digest_by_id[envelope_id] = digest
+        self.id_by_pair[(patient_did, sequence)] = envelope_id
+        highest = self.highest_by_patient.get(patient_did, 0)
+        self.highest_by_patient[patient_did] = max(highest, sequence)
 
 
-def insert_envelope(
-    conn: Connection,
-    *,
-    envelope_id: str,
-    patient_did: str,
-    sequence: int,
-    digest: str,
-    consent_id: str,
-    issued_at: dt.datetime,
-    received_at: dt.datetime,
-    payload_json: str,
-    finding: Finding | None,
-    phq9: Sequence[Phq9Response] = (),
-) -> None:
-    """Insert the envelope row, its finding and PHQ-9s (a re-sent day replaces the older one)."""
+def prior_deliveries(conn: Connection, keys: Sequence[tuple[str, str, int]]) -> BatchPrior:
+    """Three queries for a whole batch of (envelope id, patient DID, sequence) keys."""
+    prior = BatchPrior()
+    if not keys:
+        return prior
+    ids = sorted({k[0] for k in keys})
+    patients = sorted({k[1] for k in keys})
+    sequences = sorted({k[2] for k in keys})
+    for eid, digest in conn.execute(_DIGESTS_BY_ID, {"ids": ids}):
+        prior.digest_by_id[str(eid)] = str(digest)
+    wanted = {(k[1], k[2]) for k in keys}
+    params = {"patients": patients, "sequences": sequences}
+    for patient, sequence, eid in conn.execute(_IDS_BY_PAIR, params):
+        if (patient, sequence) in wanted:  # the query's filter is a superset of the pairs
+            prior.id_by_pair[(str(patient), int(sequence))] = str(eid)
+    for patient, highest in conn.execute(_HIGHEST_BY_PATIENT, {"patients": patients}):
+        prior.highest_by_patient[str(patient)] = int(highest)
+    return prior
+
+
+@dataclass(frozen=True)
+class EnvelopeRow:
+    """One accepted envelope of a batch, for `insert_envelopes`."""
+
+    envelope_id: str
+    patient_did: str
+    sequence: int
+    digest: str
+    consent_id: str
+    issued_at: dt.datetime
+    received_at: dt.datetime
+    payload_json: str
+    finding: Finding | None
+    gap: tuple[int, int] | None
+    phq9: Sequence[Phq9Response] = ()
+
+
+def insert_envelopes(conn: Connection, rows: Sequence[EnvelopeRow]) -> None:
+    """Insert a batch's envelopes, findings and gaps (one multi-row statement each) and PHQ-9s.
+
+    A finding replaces the stored one of its (patient, date, device); within the batch the
+    later envelope's finding wins, as it would with one envelope at a time.
+    """
+    if not rows:
+        return
     conn.execute(
         _INSERT_ENVELOPE,
-        {
-            "envelope_id": envelope_id,
-            "patient_did": patient_did,
-            "sequence": sequence,
-            "digest": digest,
-            "consent_id": consent_id,
-            "issued_at": utc_text(issued_at),
-            "received_at": utc_text(received_at),
-            "payload": payload_json,
-        },
+        [
+            {
+                "envelope_id": r.envelope_id,
+                "patient_did": r.patient_did,
+                "sequence": r.sequence,
+                "digest": r.digest,
+                "consent_id": r.consent_id,
+                "issued_at": utc_text(r.issued_at),
+                "received_at": utc_text(r.received_at),
+                "payload": r.payload_json,
+            }
+            for r in rows
+        ],
     )
-    if finding is not None:
-        key = {
-            "patient_id": finding.patient_id,
-            "date": finding.date.isoformat(),
-            "device_id": finding.device_id,
+    findings: dict[tuple[str, str, str], str] = {}
+    for r in rows:
+        if r.finding is not None:
+            key = (r.finding.patient_id, r.finding.date.isoformat(), r.finding.device_id)
+            findings[key] = r.finding.model_dump_json()
+    if findings:
+        keys = [{"patient_id": k[0], "date": k[1], "device_id": k[2]} for k in findings]
+        conn.execute(_DELETE_FINDING, keys)
+        conn.execute(
+            _INSERT_FINDING,
+            [{**key, "body": body} for key, body in zip(keys, findings.values(), strict=True)],
+        )
+    gaps = [
+        {
+            "patient_did": r.patient_did,
+            "first_missing": r.gap[0],
+            "last_missing": r.gap[1],
+            "recorded_at": utc_text(r.received_at),
         }
-        conn.execute(_DELETE_FINDING, key)
-        conn.execute(_INSERT_FINDING, {**key, "body": finding.model_dump_json()})
-    for response in phq9:
-        put_phq9(conn, response)
-
-
-def record_gap(conn: Connection, patient_did: str, first: int, last: int, at: dt.datetime) -> None:
-    """Record that sequence numbers first..last (inclusive) had not arrived."""
-    conn.execute(
-        _INSERT_GAP,
-        {
-            "patient_did": patient_did,
-            "first_missing": first,
-            "last_missing": last,
-            "recorded_at": utc_text(at),
-        },
-    )
+        for r in rows
+        if r.gap is not None
+    ]
+    if gaps:
+        conn.execute(_INSERT_GAP, gaps)
+    for r in rows:  # in batch order, so a later re-sent answer replaces an earlier one
+        for response in r.phq9:
+            put_phq9(conn, response)
 
 
 def sequence_gaps(conn: Connection, patient_did: str) -> list[tuple[int, int]]:
