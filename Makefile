@@ -50,6 +50,7 @@ bench: bootstrap
 	$(BIN)/python bench/cds_hooks.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/access.py
+	$(BIN)/python bench/device.py
 	$(BIN)/python bench/importers.py
 	$(BIN)/bedside risk evaluate-shift
 	@if [ -f $(DEPRESJON)/scores.csv ]; then \

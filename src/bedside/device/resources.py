@@ -44,7 +44,15 @@ class ResourceUsage:
 
 
 def _peak_rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB.
+    # /proc's VmHWM first: ru_maxrss survives execve, so a process started by a large parent
+    # reports the parent's peak as its own; ru_maxrss (KiB on Linux) where /proc is missing.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

@@ -1,0 +1,268 @@
+"""Benchmark: the device agent's CPU, memory and bytes sent per patient-day over a patient-year.
+
+A synthetic patient-year of multi-modal raw data (every modality but audio, from
+``bench/multimodal_year.py``) goes through a long-running device agent in its own process:
+biomarkers, personal baselines and the trend chart family, the ONNX episode-risk model, sealing
+each day's finding (JWS then JWE) into the encrypted outbox, and delivery over loopback HTTP to a
+clinic (ingest API with its decryptor, in this process) until every envelope has a signed
+receipt. The agent process reports separately:
+
+* start-up: importing the device path and loading the model bundle (CPU s, peak RSS);
+* the warm agent: peak RSS once identities, vault and consent are set up and one envelope was
+  sealed (what a phone keeps resident);
+* the year: CPU seconds per patient-day, growth of peak RSS over the warm agent (the raw year is
+  loaded before the span starts, so its own size is printed beside it), and request-body bytes
+  sent per patient-day (HTTP headers not counted);
+* the baseline, in the same process on the same frames: extracting the daily biomarker table
+  alone, the first step of the pipeline; the ratio says what baselines, trends, risk, sealing and
+  delivery add to it.
+
+Floors (issue #7): < 0.5 CPU-s per patient-day, < 100 MB peak RSS growth over the warm agent,
+< 20 KB sent per patient-day. Training the model and generating the raw data are set-up, not
+measured. Run: ``.venv/bin/python bench/device.py [--seed 0]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+
+def _memory_mb() -> tuple[float, float]:
+    """Current and peak resident set (VmRSS, VmHWM) of this process, MB.
+
+    Read from /proc: ``ru_maxrss`` survives execve, so the agent process would report the
+    parent's peak (the parent trained the model) as its own.
+    """
+    found = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            key = line.split(":")[0]
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(line.split()[1]) / 1024.0
+    return found["VmRSS"], found["VmHWM"]
+
+
+def _reset_peak() -> None:
+    """Start a new peak-RSS span (Linux: writing 5 to clear_refs resets VmHWM to VmRSS)."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+        f.write("5")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _train_model(out: Path, seed: int) -> Path:
+    from bedside.biomarkers import extract_daily
+    from bedside.models import episode_examples, train_episode_risk
+    from bedside.sensors import CohortConfig, generate_cohort
+    from bedside.sensors.synthetic_types import episode_risk_labels
+
+    config = CohortConfig(n_patients=30, n_days=120, seed=seed + 1000, extra_modalities=())
+    examples = []
+    for patient in generate_cohort(config).patients:
+        table = extract_daily(patient.actigraphy)
+        offset = (table.date_list()[0] - config.start_date).days
+        labels = episode_risk_labels(patient)[offset : offset + table.n_days]
+        examples.append(episode_examples(table, labels))
+    return Path(train_episode_risk(examples, seed=seed).save(out))
+
+
+def _serve_clinic(port: int, db: Path) -> tuple[Any, Any]:
+    import uvicorn
+
+    from bedside.privacy import Identity, PartyKind
+    from bedside.server import create_app
+    from bedside.server.ingest import IngestService
+    from bedside.server.processor import LocalDecryptor
+    from bedside.store import create_store
+
+    clinic = Identity.generate(PartyKind.CLINIC_SERVICE)
+    store = create_store(f"sqlite:///{db}")
+    service = IngestService(store.engine, clinic, LocalDecryptor(clinic))
+    config = uvicorn.Config(
+        create_app(store, ingest=service), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("clinic did not start")
+        time.sleep(0.05)
+    return clinic, server
+
+
+def _agent(work: Path, port: int) -> dict[str, Any]:
+    """The device agent process: start-up, warm agent, then the year (see the module doc)."""
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    import httpx
+
+    from bedside.baseline import DailyTrendMonitor
+    from bedside.baseline.watch_set import unwatched_outside
+    from bedside.biomarkers import REGISTRY, extract_multimodal_daily
+    from bedside.device import DeviceAgent, DevicePipeline, HttpTransport, LocalVault
+    from bedside.device.resources import ResourceMeter
+    from bedside.models import EpisodeRiskModel
+    from bedside.privacy import Identity, PartyKind, PublicIdentity, Scope, issue_consent
+
+    model = EpisodeRiskModel.load(work / "model")
+    startup = {
+        "cpu_s": time.process_time() - cpu0,
+        "wall_s": time.perf_counter() - wall0,
+        "rss_mb": _memory_mb()[1],
+        "sklearn_or_pandas_loaded": any(m in sys.modules for m in ("sklearn", "pandas")),
+    }
+
+    clinic = PublicIdentity.from_json((work / "clinic.json").read_text())
+    patient = Identity.generate(PartyKind.PATIENT)
+    now = dt.datetime.now(dt.UTC)
+    grant, token = issue_consent(
+        patient,
+        patient_id="bench-patient",
+        grantee_did=clinic.did,
+        scopes={Scope.TRENDS, Scope.RISK, Scope.PHQ9},
+        valid_from=now - dt.timedelta(days=1),
+        valid_until=now + dt.timedelta(days=30),
+    )
+    http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0)
+    http.post("/ingest/consents", json={"token": token}).raise_for_status()
+    vault = LocalVault(work / "device.db", os.urandom(32))
+    agent = DeviceAgent(patient, clinic, grant, vault)
+    transport = HttpTransport(http)
+    pipeline = DevicePipeline(
+        model,
+        device_id="bench-device",
+        monitor=DailyTrendMonitor(unwatched=unwatched_outside(REGISTRY)),
+    )
+    warm_rss = _memory_mb()[0]
+
+    with (work / "year.pkl").open("rb") as f:
+        frames = pickle.load(f)
+    loaded_rss = _memory_mb()[0]
+
+    _reset_peak()
+    meter = ResourceMeter()
+    meter.start()
+    run = pipeline.run_frames(frames)
+    findings = [f.model_copy(update={"patient_id": "bench-patient"}) for f in run.findings]
+    queued = agent.queue_findings(findings)
+    delivered = 0
+    while agent.outbox.pending():
+        report = agent.outbox.deliver(transport)
+        meter.add_bytes(report.bytes_sent)
+        delivered += report.delivered
+        if report.dead:
+            raise RuntimeError(f"{report.dead} envelopes refused by the clinic")
+    usage = meter.stop(len(findings))
+    year_peak = _memory_mb()[1]
+
+    cpu_b = time.process_time()
+    table = extract_multimodal_daily(frames)
+    baseline_cpu = time.process_time() - cpu_b
+    vault.close()
+    http.close()
+    return {
+        "startup": startup,
+        "warm_rss_mb": warm_rss,
+        "raw_year_mb": loaded_rss - warm_rss,
+        "year_peak_mb": year_peak,
+        "days": len(findings),
+        "table_days": table.n_days,
+        "queued": queued,
+        "delivered": delivered,
+        "cpu_s": usage.cpu_s,
+        "cpu_s_per_day": usage.cpu_s_per_day,
+        "bytes_per_day": usage.bytes_per_day,
+        "baseline_cpu_s": baseline_cpu,
+        "trends": sum(len(f.trends) for f in findings),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--agent", nargs=2, metavar=("WORKDIR", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.agent:
+        print(json.dumps(_agent(Path(args.agent[0]), int(args.agent[1]))))
+        return 0
+
+    from multimodal_year import make_patient_year, raw_size
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        _train_model(work / "model", args.seed)
+        year = make_patient_year(args.seed)
+        with (work / "year.pkl").open("wb") as f:
+            pickle.dump(year.frames, f)
+        sizes = ", ".join(f"{m.value} {raw_size(fr)}" for m, fr in year.frames.items())
+        print(f"set-up (not measured, {time.perf_counter() - t0:.0f} s): model trained; {sizes}")
+        port = _free_port()
+        clinic, server = _serve_clinic(port, work / "clinic.db")
+        (work / "clinic.json").write_text(clinic.public.to_json())
+        child = subprocess.run(
+            [sys.executable, __file__, "--agent", str(work), str(port)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        server.should_exit = True
+        if child.returncode != 0:
+            print(child.stderr, file=sys.stderr)
+            return 1
+        r = json.loads(child.stdout.strip().splitlines()[-1])
+
+    s = r["startup"]
+    print(
+        f"start-up: {s['cpu_s']:.2f} CPU-s ({s['wall_s']:.2f} s wall), peak RSS "
+        f"{s['rss_mb']:.0f} MB; scikit-learn or pandas on the device path: "
+        f"{s['sklearn_or_pandas_loaded']}"
+    )
+    growth = r["year_peak_mb"] - r["warm_rss_mb"]
+    print(
+        f"warm agent: RSS {r['warm_rss_mb']:.0f} MB; the raw year held in memory adds "
+        f"{r['raw_year_mb']:.0f} MB; peak while processing the year {r['year_peak_mb']:.0f} MB"
+    )
+    print(
+        f"year: {r['days']} patient-days, {r['trends']} trend findings, {r['queued']} sealed, "
+        f"{r['delivered']} delivered with receipts; machine load average "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg())
+    )
+    rows = [
+        ("CPU-s per patient-day", r["cpu_s_per_day"], 0.5, "< 0.5"),
+        ("peak RSS growth over warm agent (MB)", growth, 100.0, "< 100"),
+        ("  of which not the raw year itself (MB)", growth - r["raw_year_mb"], 100.0, "< 100"),
+        ("KB sent per patient-day", r["bytes_per_day"] / 1000, 20.0, "< 20"),
+    ]
+    for name, value, floor, text in rows:
+        print(f"  {name:<40} {value:10.3f}   floor {text}: {'met' if value < floor else 'NOT met'}")
+    base = r["baseline_cpu_s"] / r["table_days"]
+    print(
+        f"baseline (daily biomarker table alone, same frames): {base:.3f} CPU-s per patient-day; "
+        f"whole agent / baseline: {r['cpu_s_per_day'] / base:.2f}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
