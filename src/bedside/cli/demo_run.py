@@ -18,9 +18,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,13 @@ from bedside.fhir import (
 )
 from bedside.models import EpisodeRiskModel, episode_examples
 from bedside.privacy import Identity, PartyKind
-from bedside.sensors import CohortConfig, SyntheticPatient, episode_risk_labels, generate_cohort
+from bedside.sensors import (
+    CohortConfig,
+    SyntheticPatient,
+    episode_risk_labels,
+    generate_cohort,
+    iter_cohort,
+)
 from bedside.sensors.synthetic_config import SYNTHETIC_EXTRA_MODALITIES
 from bedside.store import SqlStore, create_store
 
@@ -148,11 +155,20 @@ def train_risk_model(options: DemoOptions, progress: Progress, model_dir: Path) 
 
 
 def run_devices(
-    patients: Sequence[SyntheticPatient], model: EpisodeRiskModel, progress: Progress
-) -> dict[str, DeviceRun]:
-    """The device side, one patient at a time (each device sees only its own data)."""
-    task = progress.add_task("Devices: biomarkers, trends, risk", total=len(patients))
+    patients: Iterable[SyntheticPatient],
+    n_patients: int,
+    model: EpisodeRiskModel,
+    progress: Progress,
+) -> tuple[dict[str, DeviceRun], list[SyntheticPatient]]:
+    """The device side, one patient at a time (each device sees only its own data).
+
+    Returns the runs and the patients without their other modalities' raw data, which stays
+    on the device: with `patients` generated lazily (``iter_cohort``), memory holds one
+    patient's GPS fixes, keystrokes and RR intervals at a time.
+    """
+    task = progress.add_task("Devices: generate, biomarkers, trends, risk", total=n_patients)
     runs = {}
+    kept = []
     for patient in patients:
         pipeline = DevicePipeline(
             model,
@@ -168,8 +184,9 @@ def run_devices(
             if patient.raw
             else pipeline.run(patient.actigraphy)
         )
+        kept.append(dataclasses.replace(patient, raw={}))
         progress.advance(task)
-    return runs
+    return runs, kept
 
 
 DEMO_CLINICIANS = 5
@@ -288,11 +305,10 @@ def run_demo(options: DemoOptions) -> DemoResult:
     with _progress(console) as progress:
         model_path = train_risk_model(options, progress, out / "models" / "episode-risk")
         model = EpisodeRiskModel.load(model_path)
-        gen = progress.add_task("Clinic cohort: generate", total=1)
-        clinic = generate_cohort(clinic_config)
-        progress.advance(gen)
-        zones = {p.patient_id: p.zone for p in clinic.patients}
-        runs = run_devices(clinic.patients, model, progress)
+        runs, patients = run_devices(
+            iter_cohort(clinic_config), clinic_config.n_patients, model, progress
+        )
+        zones = {p.patient_id: p.zone for p in patients}
         store = create_store(f"sqlite:///{db}")
         last_day = clinic_config.start_date + dt.timedelta(days=options.days - 1)
         clock_end = end_of_day(last_day, clinic_config.zone)
@@ -304,19 +320,17 @@ def run_demo(options: DemoOptions) -> DemoResult:
             runs, store, clock_start, clock_end, progress, console, clinic=clinic_identity
         )
         raised, acted, tally = run_clinic(
-            runs, clinic.patients, store, progress, clinic_config.start_date, options.days
+            runs, patients, store, progress, clinic_config.start_date, options.days
         )
     bundle_path = write_bundle(runs, acted, zones, store, out, clock_end)
     summary = summarise(
-        episodes={p.patient_id: [(e.onset, e.end) for e in p.episodes] for p in clinic.patients},
+        episodes={p.patient_id: [(e.onset, e.end) for e in p.episodes] for p in patients},
         recommendation_dates=raised,
         patients=options.patients,
         monitored_days=options.days,
         seed=options.seed,
     )
-    recs = [
-        r for p in clinic.patients for r in store.recommendations.list_for_patient(p.patient_id)
-    ]
+    recs = [r for p in patients for r in store.recommendations.list_for_patient(p.patient_id)]
     _print_summary(console, summary, recs, bundle_path, model_path)
     console.print(
         f"Triage ({DEMO_CLINICIANS} clinicians, budget {DEMO_BUDGET} interruptive per clinician "
@@ -331,7 +345,7 @@ def run_demo(options: DemoOptions) -> DemoResult:
         clock_end,
         recs,
         clinic=clinic_identity,
-        patient_ids=tuple(p.patient_id for p in clinic.patients),
+        patient_ids=tuple(p.patient_id for p in patients),
     )
 
 
