@@ -108,3 +108,15 @@ def test_close_then_put_is_refused() -> None:
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         GroupCommitWriter(CountingRepository(), max_batch=0)  # type: ignore[arg-type]
+
+
+def test_put_many_async_returns_once_committed() -> None:
+    import asyncio
+
+    repo = CountingRepository()
+    writer = GroupCommitWriter(repo)  # type: ignore[arg-type]
+    stored = asyncio.run(writer.put_many_async([event(7), event(8)]))
+    assert [r["id"] for r in stored] == ["ae-7", "ae-8"]
+    assert repo.inner.get("AuditEvent", "ae-8") is not None
+    assert asyncio.run(writer.put_many_async([])) == []
+    writer.close()

@@ -24,6 +24,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import httpx
@@ -45,6 +46,7 @@ from bedside.fhir.medication_classes import classify_medication_request
 from bedside.server.cds_auth import AuthError, CdsJwtVerifier
 from bedside.server.cds_cards import order_select_card, recommendation_card, trends_summary_card
 from bedside.server.cds_prefetch import (
+    CONTEXT_KEYS,
     PREFETCH_TEMPLATES,
     PrefetchUnavailableError,
     resolve_ehr_context,
@@ -190,6 +192,22 @@ def _parse_request(payload: Any, service_id: str) -> CdsRequest | JSONResponse:
     return req
 
 
+_AUDIT_EVENTS: ContextVar[list[dict[str, Any]] | None] = ContextVar(
+    "cds_audit_events", default=None
+)
+"""AuditEvents of the call being answered, committed together after it (see `service`)."""
+
+
+def _answerable_locally(raw: bytes) -> bool:
+    """True unless the request needs FHIR queries to the EHR (a context key not prefetched)."""
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return True  # refused with 400 at once
+    prefetch = body.get("prefetch") if isinstance(body, dict) else None
+    return isinstance(prefetch, dict) and all(prefetch.get(k) is not None for k in CONTEXT_KEYS)
+
+
 class _CardMemory:
     """Which recommendation (and user) each recommendation card was about, for feedback."""
 
@@ -257,7 +275,11 @@ def cds_hooks_router(
             outcome_desc=why,
             query=url,
         )
-        audit_log.put(event)
+        collected = _AUDIT_EVENTS.get()
+        if collected is None:
+            audit_log.put(event)
+        else:
+            collected.append(event)
 
     def authenticate(authorization: str | None, url: str) -> str | JSONResponse:
         if verifier is None:
@@ -460,18 +482,31 @@ def cds_hooks_router(
         result = action(service_id, raw, caller, url)
         return result if isinstance(result, JSONResponse) else JSONResponse(result)
 
-    # One worker-thread hop per call (verification, store reads and the audit write together),
-    # and the answer serialised once by JSONResponse: FastAPI's jsonable_encoder walk of the
-    # card dicts cost more than the card building itself.
+    # With everything prefetched a call is pure CPU on local data (verification, store reads,
+    # cards), so it runs on the event loop: a hop to a worker thread and back cost more than the
+    # work, in GIL hand-offs. A call that must query the EHR runs in a worker thread. Either way
+    # the call's AuditEvents are collected and committed by the group-commit writer before the
+    # answer goes out, and the answer is serialised once (no jsonable_encoder walk).
     @router.post("/cds-services/{service_id}", response_model=None)
     async def service(service_id: str, request: Request) -> JSONResponse:
         if service_id not in _HOOKS:
             return _error(404, "not_found", f"no CDS service {service_id!r}")
         url = f"{base_url}/cds-services/{service_id}"
         raw = await request.body()
-        return await run_in_threadpool(
-            authenticated, handle, service_id, request.headers.get("authorization"), raw, url
-        )
+        authorization = request.headers.get("authorization")
+        events: list[dict[str, Any]] = []
+        token = _AUDIT_EVENTS.set(events)
+        try:
+            if _answerable_locally(raw):
+                answer = authenticated(handle, service_id, authorization, raw, url)
+            else:
+                answer = await run_in_threadpool(
+                    authenticated, handle, service_id, authorization, raw, url
+                )
+        finally:
+            _AUDIT_EVENTS.reset(token)
+        await audit_log.put_many_async(events)
+        return answer
 
     @router.post("/cds-services/{service_id}/feedback", response_model=None)
     async def service_feedback(service_id: str, request: Request) -> JSONResponse:

@@ -9,8 +9,9 @@ under load batches grow and the per-call cost falls, with no timer adding latenc
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -42,6 +43,11 @@ class GroupCommitWriter:
         # started on first use: apps built and dropped (tests, tools) leave no idle thread
         self._thread: threading.Thread | None = None
 
+    async def put_many_async(self, resources: Sequence[Mapping[str, Any]]) -> list[FhirResource]:
+        """`put` for an event loop: awaits the commit without holding a worker thread."""
+        futures = [self._enqueue(r) for r in resources]
+        return [await asyncio.wrap_future(f) for f in futures]
+
     def put(self, resource: Mapping[str, Any], timeout: float = 30.0) -> FhirResource:
         """Store `resource`; returns it as stored once its batch is committed.
 
@@ -53,6 +59,9 @@ class GroupCommitWriter:
         RuntimeError
             After `close`.
         """
+        return self._enqueue(resource).result(timeout)
+
+    def _enqueue(self, resource: Mapping[str, Any]) -> Future[FhirResource]:
         check_fhir_resource(resource)
         done: Future[FhirResource] = Future()
         with self._wake:
@@ -65,7 +74,7 @@ class GroupCommitWriter:
                 )
                 self._thread.start()
             self._wake.notify()
-        return done.result(timeout)
+        return done
 
     def close(self) -> None:
         """Commit what is waiting, then stop the writer thread."""

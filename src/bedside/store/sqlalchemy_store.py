@@ -116,9 +116,12 @@ _PATIENT_RECOMMENDATIONS = (
     .where(RECOMMENDATIONS.c.patient_id == sa.bindparam("patient_id"))
     .order_by(RECOMMENDATIONS.c.priority_rank, RECOMMENDATIONS.c.due, RECOMMENDATIONS.c.id)
 )
-_FHIR_VERSIONS = sa.select(
-    FHIR_RESOURCES.c.resource_type, FHIR_RESOURCES.c.resource_id, FHIR_RESOURCES.c.version_id
-).where(FHIR_RESOURCES.c.resource_id.in_(sa.bindparam("ids", expanding=True)))
+# Type first: the primary key is (resource_type, resource_id), so only both columns use it; an
+# id-only lookup scanned the whole table, which grows by an AuditEvent on every call.
+_FHIR_VERSIONS = sa.select(FHIR_RESOURCES.c.resource_id, FHIR_RESOURCES.c.version_id).where(
+    FHIR_RESOURCES.c.resource_type == sa.bindparam("resource_type"),
+    FHIR_RESOURCES.c.resource_id.in_(sa.bindparam("ids", expanding=True)),
+)
 
 
 PHQ9_RESPONSES = sa.Table(
@@ -312,13 +315,11 @@ class SqlFhirResourceRepository:
         what = f"storing {len(keys)} FHIR resource(s) from {keys[0][0]}/{keys[0][1]}"
         with _transaction(self._engine, what) as conn:
             # one lookup for the batch: a batch is mostly new AuditEvents (group commit)
-            wanted = set(keys)
-            ids = sorted({i for _, i in wanted})
-            known = {
-                (t, i): int(v)
-                for t, i, v in conn.execute(_FHIR_VERSIONS, {"ids": ids})
-                if (t, i) in wanted
-            }
+            known: dict[tuple[str, str], int] = {}
+            for rtype in sorted({t for t, _ in keys}):
+                ids = sorted({i for t, i in keys if t == rtype})
+                rows = conn.execute(_FHIR_VERSIONS, {"resource_type": rtype, "ids": ids})
+                known.update(((rtype, i), int(v)) for i, v in rows)
             last_updated = utc_text(self._clock())
             inserts: dict[tuple[str, str], dict[str, Any]] = {}
             for key, body in zip(keys, stored, strict=True):
