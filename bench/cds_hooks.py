@@ -1,13 +1,15 @@
 """Benchmark: CDS Hooks ``patient-view`` latency and throughput under load, against a no-op route.
 
-A server process runs the Bedside app (uvicorn, one worker) on 127.0.0.1 over a SQLite store of
-``--patients`` patients (one open recommendation and one finding with two verified trends each),
-with EHR JWT verification on. A separate load-generator process (this one) runs ``--clients``
-concurrent clients, each on its own keep-alive HTTP/1.1 connection, for ``--seconds`` seconds;
-every request carries its own ES384 JWT signed before the run (signing excluded; verification,
-the store reads and the AuditEvent write included) and asks for a random patient. The baseline
-is a FastAPI no-op POST route in the same app, timed the same way in the same run (same body,
-same token header, nothing verified).
+``--workers`` server processes (default 2, one per core; uvicorn, sharing the port with
+SO_REUSEPORT, the SQLite store and a SQLite ``jti`` replay cache) run the Bedside app on
+127.0.0.1 over a store of ``--patients`` patients (one open recommendation and one finding with
+two verified trends each), with EHR JWT verification on. A separate load-generator process
+(this one) runs ``--clients`` concurrent clients, each on its own keep-alive HTTP/1.1
+connection, for ``--seconds`` seconds; every request carries its own ES384 JWT signed before
+the run (signing excluded; verification, the store reads and the AuditEvent write included) and
+asks for a random patient. The baseline is a FastAPI no-op POST route in the same app, timed
+the same way in the same run (same body, same token header, nothing verified, so its tokens are
+reused in turn).
 
 Prints p50/p95/p99 latency (ms) and throughput (requests/s) of both, and the ratios
 patient-view / no-op. The CDS Hooks specification asks services to answer in about 500 ms; the
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -108,22 +111,29 @@ def _fill_store(db: Path, patients: int) -> None:
     store.close()
 
 
-def _serve(db: str, port: int, jwks: dict[str, Any]) -> None:
+def _serve(db: str, port: int, jwks: dict[str, Any], replay: str) -> None:
     import uvicorn
 
     from bedside.server import CdsJwtVerifier, TrustedIssuer, create_app
+    from bedside.server.replay_cache import SqliteReplayCache
     from bedside.store import create_store
 
     store = create_store(f"sqlite:///{db}")
     base = f"http://127.0.0.1:{port}"
-    verifier = CdsJwtVerifier([TrustedIssuer(ISS, jwks)])
+    verifier = CdsJwtVerifier([TrustedIssuer(ISS, jwks)], replay_cache=SqliteReplayCache(replay))
     app = create_app(store, base_url=base, cds_verifier=verifier)
 
     @app.post(NOOP_PATH)
     async def noop() -> dict[str, Any]:
         return {"cards": []}
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # Every worker listens on the same port (SO_REUSEPORT: the kernel spreads connections).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _tokens(key: ECKey, aud: str, count: int) -> list[str]:
@@ -191,12 +201,22 @@ def _request(host: str, path: str, token: str, body: dict[str, Any]) -> bytes:
 
 
 async def _load(
-    port: int, path: str, tokens: list[str], clients: int, seconds: float, patients: int
+    port: int,
+    path: str,
+    tokens: list[str],
+    clients: int,
+    seconds: float,
+    patients: int,
+    *,
+    reuse: bool = False,
 ) -> tuple[list[float], float, int]:
-    """Latencies (s) of successful requests, elapsed wall time (s) and the failure count."""
+    """Latencies (s) of successful requests, elapsed wall time (s) and the failure count.
+
+    Each token is used once unless `reuse` (for a route that verifies nothing).
+    """
     latencies: list[float] = []
     failures = 0
-    queue = iter(tokens)
+    queue = itertools.cycle(tokens) if reuse else iter(tokens)
     rng = random.Random(7)
     host = f"127.0.0.1:{port}"
     connections = [
@@ -263,7 +283,10 @@ def main() -> int:
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--max-rps", type=int, default=1500, help="tokens pre-signed per second")
+    parser.add_argument(
+        "--max-rps", type=int, default=1000, help="patient-view tokens pre-signed per second"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     args = parser.parse_args()
 
     key = ECKey.generate_key("P-384", parameters={"kid": "bench-ehr"})
@@ -281,10 +304,15 @@ def main() -> int:
         )
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        server = mp.get_context("spawn").Process(
-            target=_serve, args=(str(db), port, jwks), daemon=True
-        )
-        server.start()
+        replay = str(Path(tmp) / "jti.db")
+        servers = [
+            mp.get_context("spawn").Process(
+                target=_serve, args=(str(db), port, jwks, replay), daemon=True
+            )
+            for _ in range(args.workers)
+        ]
+        for server in servers:
+            server.start()
         try:
             _wait_up(base)
             count = int(args.seconds * args.max_rps)
@@ -295,14 +323,23 @@ def main() -> int:
             asyncio.run(_load(port, BASE_PATH, tokens[:200], 4, 2.0, args.patients))
             tokens = tokens[200:]
             print(
-                f"load: {args.clients} concurrent clients, {args.seconds:.0f} s each, "
+                f"load: {args.workers} server workers, {args.clients} concurrent clients, "
+                f"{args.seconds:.0f} s each, "
                 "loopback, separate processes; machine load average "
                 + " ".join(f"{x:.1f}" for x in os.getloadavg())
             )
             base_stats = _report(
                 "no-op route",
                 *asyncio.run(
-                    _load(port, NOOP_PATH, tokens, args.clients, args.seconds, args.patients)
+                    _load(
+                        port,
+                        NOOP_PATH,
+                        tokens,
+                        args.clients,
+                        args.seconds,
+                        args.patients,
+                        reuse=True,
+                    )
                 ),
             )
             view_stats = _report(
@@ -312,8 +349,9 @@ def main() -> int:
                 ),
             )
         finally:
-            server.terminate()
-            server.join(10)
+            for server in servers:
+                server.terminate()
+                server.join(10)
     print(
         "ratio patient-view / no-op: "
         f"p50 {view_stats['p50'] / base_stats['p50']:.2f}x, "

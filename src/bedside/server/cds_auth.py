@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,8 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
+from bedside.server.replay_cache import MemoryReplayCache, ReplayCache
 
 __all__ = ["ACCEPTED_ALGS", "AuthError", "CdsJwtVerifier", "TrustedIssuer", "VerifiedCaller"]
 
@@ -86,6 +87,9 @@ class CdsJwtVerifier:
         Clock skew tolerated on ``exp`` and ``iat``.
     max_age : timedelta
         Oldest acceptable ``iat`` (the spec recommends tokens live about 5 minutes).
+    replay_cache : ReplayCache, optional
+        Where used ``jti`` claims are kept: this process's memory by default; a
+        `SqliteReplayCache` shared by every worker when the service runs several processes.
     """
 
     def __init__(
@@ -95,13 +99,13 @@ class CdsJwtVerifier:
         clock: Callable[[], dt.datetime] = _utc_now,
         leeway: dt.timedelta = dt.timedelta(seconds=30),
         max_age: dt.timedelta = dt.timedelta(minutes=5),
+        replay_cache: ReplayCache | None = None,
     ) -> None:
         self._keys = {i.iss: KeySet.import_key_set(dict(i.jwks)) for i in issuers}  # type: ignore[arg-type]
         self._clock = clock
         self._leeway = leeway
         self._max_age = max_age
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._replay = replay_cache or MemoryReplayCache()
 
     def verify(self, authorization: str | None, audience: str) -> VerifiedCaller:
         """Check an ``Authorization`` header for a call to `audience` (the exact URL called).
@@ -161,13 +165,8 @@ class CdsJwtVerifier:
             raise AuthError(401, "token too old (iat)", iss)
         if not isinstance(jti, str) or not jti:
             raise AuthError(401, "jti claim missing", iss)
-        key = f"{iss}|{jti}"
-        with self._lock:
-            if key in self._seen:
-                raise AuthError(401, "jti already used (replay)", iss)
-            self._seen[key] = float(exp) + leeway
-            if len(self._seen) > 10_000:  # drop expired entries now and then
-                self._seen = {k: t for k, t in self._seen.items() if t > now}
+        if not self._replay.claim(f"{iss}|{jti}", float(exp) + leeway, now):
+            raise AuthError(401, "jti already used (replay)", iss)
         sub = claims.get("sub")
         tenant = claims.get("tenant")
         return VerifiedCaller(
