@@ -60,8 +60,10 @@ def test_wrong_frame_types_and_unknown_modalities_are_refused() -> None:
     patient = generate_patient(CONFIG, 1)
     with pytest.raises(InputFormatError, match="sleep-episode frame"):
         extract_multimodal_daily({Modality.SLEEP_RECORDS: patient.actigraphy})
-    with pytest.raises(InputFormatError, match="no daily extractor for modality voice"):
+    with pytest.raises(InputFormatError, match="audio-clip frame"):
         extract_multimodal_daily({Modality.VOICE: patient.actigraphy})
+    with pytest.raises(InputFormatError, match="no daily extractor for modality self_report"):
+        extract_multimodal_daily({Modality.SELF_REPORT: patient.actigraphy})
     other = SampleFrame(
         patient.actigraphy.patient_id,
         Modality.STEPS,

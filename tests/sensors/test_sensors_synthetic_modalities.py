@@ -41,8 +41,8 @@ def test_extra_modalities_leave_actigraphy_and_truth_unchanged() -> None:
 
 
 def test_unknown_or_repeated_modalities_are_refused() -> None:
-    with pytest.raises(ValidationError, match="no synthetic generator for voice"):
-        CohortConfig(extra_modalities=("voice",))
+    with pytest.raises(ValidationError, match="no synthetic generator for self_report"):
+        CohortConfig(extra_modalities=("self_report",))
     with pytest.raises(ValidationError, match="twice"):
         CohortConfig(extra_modalities=("steps", "steps"))
 
@@ -101,6 +101,7 @@ EPISODE_DIRECTIONS: dict[Modality, dict[str, int]] = {
     Modality.PHONE_USE: {"phone_use.screen_on_min": 1},
     Modality.TYPING: {"typing.iki_median_ms": 1},
     Modality.CORTISOL: {"cortisol.mean_nmol_l": 1},
+    Modality.VOICE: {"voice.f0_sd_st": -1, "voice.pause_share": 1},
 }
 
 

@@ -27,6 +27,7 @@ from bedside.biomarkers.sleep import SLEEP_IDS
 from bedside.biomarkers.sleep_records import extract_sleep_records_daily
 from bedside.biomarkers.steps import extract_steps_daily
 from bedside.biomarkers.typing_cadence import daily_typing
+from bedside.biomarkers.voice import daily_voice
 from bedside.domain import (
     DailyBiomarkerTable,
     InputFormatError,
@@ -34,6 +35,7 @@ from bedside.domain import (
     SampleFrame,
     SleepEpisodeFrame,
 )
+from bedside.domain.audio_clips import AudioClipFrame
 from bedside.domain.cardiac_recording import CardiacRecording
 from bedside.domain.daily import FloatArray
 from bedside.domain.gps_samples import GpsFrame
@@ -42,7 +44,7 @@ from bedside.domain.raw_frames import RawFrame
 from bedside.domain.rr_intervals import RRIntervalFrame
 from bedside.domain.screen_events import ScreenEventFrame
 
-_F = TypeVar("_F", GpsFrame, ScreenEventFrame, KeystrokeFrame)
+_F = TypeVar("_F", GpsFrame, ScreenEventFrame, KeystrokeFrame, AudioClipFrame)
 
 __all__ = ["MODALITY_EXTRACTORS", "extract_multimodal_daily", "fill_sleep_from_records"]
 
@@ -86,6 +88,7 @@ MODALITY_EXTRACTORS: dict[Modality, Callable[[Any], DailyBiomarkerTable]] = {
     Modality.TYPING: lambda f: daily_typing(_typed(f, KeystrokeFrame, "keystroke")),
     Modality.HEART_RATE: lambda f: _cardiac(f),
     Modality.GLUCOSE: lambda f: daily_glucose(_sample_frame(f, Modality.GLUCOSE)),
+    Modality.VOICE: lambda f: daily_voice(_typed(f, AudioClipFrame, "audio-clip")),
 }
 """Daily extractor of each modality with raw data on the device (a frame -> its own table)."""
 

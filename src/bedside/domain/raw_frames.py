@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bedside.domain.audio_clips import AudioClipFrame
 from bedside.domain.cardiac_recording import CardiacRecording
 from bedside.domain.gps_samples import GpsFrame
 from bedside.domain.keystroke_samples import KeystrokeFrame
@@ -18,5 +19,6 @@ RawFrame = (
     | ScreenEventFrame
     | KeystrokeFrame
     | CardiacRecording
+    | AudioClipFrame
 )
 """Any raw frame: 1-D value series (`SampleFrame`) or a modality's own typed frame."""

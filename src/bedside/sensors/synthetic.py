@@ -30,6 +30,7 @@ from bedside.sensors.synthetic_plan import PatientPlan, make_plan
 from bedside.sensors.synthetic_sleep_records import generate_sleep_records
 from bedside.sensors.synthetic_steps import generate_steps
 from bedside.sensors.synthetic_types import SyntheticCohort, SyntheticPatient
+from bedside.sensors.synthetic_voice import generate_voice_clips
 
 __all__ = ["generate_cohort", "generate_patient", "iter_cohort", "synthetic_patient_id"]
 
@@ -44,6 +45,7 @@ _MODALITY_STREAM = {
     Modality.TYPING: 15,
     Modality.HEART_RATE: 16,
     Modality.GLUCOSE: 17,
+    Modality.VOICE: 18,
 }
 
 
@@ -100,6 +102,16 @@ def _extra_frame(
         return generate_screen_events(rng, days, config.zone, severity, patient_id=pid)
     if modality is Modality.TYPING:
         return generate_keystrokes(rng, days, config.zone, severity, patient_id=pid)
+    if modality is Modality.VOICE:
+        return generate_voice_clips(
+            rng,
+            days,
+            config.zone,
+            severity,
+            patient_id=pid,
+            clips_per_day=config.voice_clips_per_day,
+            clip_s=config.voice_clip_s,
+        )
     if modality is Modality.CORTISOL:
         return generate_cortisol_samples(
             rng,

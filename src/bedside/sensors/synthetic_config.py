@@ -36,9 +36,11 @@ SYNTHETIC_EXTRA_MODALITIES: tuple[Modality, ...] = (
     Modality.TYPING,
     Modality.HEART_RATE,
     Modality.GLUCOSE,
+    Modality.VOICE,
 )
 """Modalities the generator can add to the actigraphy (each from its own seeded stream): every
-modality of the issue except voice (audio clips are kept out of the cohort to stay small)."""
+modality of the issue. Voice is short speech clips (`voice_clips_per_day` of `voice_clip_s`),
+which the device analyses and discards."""
 
 DEFAULT_EXTRA_MODALITIES: tuple[Modality, ...] = (
     Modality.STEPS,
@@ -244,6 +246,14 @@ class CohortConfig(BaseModel):
     cortisol_missing_prob: float = Field(
         0.05, ge=0, le=1, description="Probability that a scheduled saliva sample is not taken."
     )
+    voice_clips_per_day: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="Speech clips recorded on a day with voice data (each analysed, then "
+        "discarded; one keeps a 60-day clinic cheap).",
+    )
+    voice_clip_s: float = Field(10.0, ge=2, le=60, description="Length of each speech clip, s.")
 
     @field_validator("extra_modalities")
     @classmethod
