@@ -58,3 +58,14 @@ def test_round_refuses_a_bad_day(tmp_path: Path) -> None:
     result = runner.invoke(app, ["clinic", "round", "--db", _db(tmp_path), "--day", "20-03-2026"])
     assert result.exit_code == 2
     assert "--day" in result.output
+
+
+def test_round_refuses_an_unreadable_client_key(tmp_path: Path) -> None:
+    bad = tmp_path / "key.pem"
+    bad.write_text("not a key")
+    args = ["clinic", "round", "--db", _db(tmp_path), "--day", DAY.isoformat()]
+    ehr = ["--ehr-base", "http://127.0.0.1:1/fhir", "--token-url", "http://127.0.0.1:1/t"]
+    for key in (bad, tmp_path / "missing.pem"):
+        result = runner.invoke(app, [*args, *ehr, "--client-id", "c", "--key", str(key)])
+        assert result.exit_code == 2, result.output
+        assert "--key" in result.output

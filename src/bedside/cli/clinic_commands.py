@@ -196,11 +196,19 @@ def clinic_round(
         raise typer.Exit(code=2)
     reader = None
     if ehr_base and token_url and client_id and key:
+        if alg not in ("ES384", "RS384"):
+            typer.secho(f"error: --alg must be ES384 or RS384, not {alg!r}", err=True, fg="red")
+            raise typer.Exit(code=2)
+        try:
+            client_key = ClientKey.from_pem(key.read_bytes(), alg, kid)
+        except (OSError, ValueError) as exc:
+            typer.secho(f"error: --key {key}: {exc}", err=True, fg="red")
+            raise typer.Exit(code=2) from exc
         client = SmartBackendClient(
             fhir_base=ehr_base,
             token_url=token_url,
             client_id=client_id,
-            key=ClientKey.from_pem(key.read_bytes(), alg, kid),
+            key=client_key,
             scopes=READ_SCOPES,
         )
         reader = partial(read_patient_context, client)
