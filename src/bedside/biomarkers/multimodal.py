@@ -20,6 +20,7 @@ from bedside.biomarkers.cardiac_daily import daily_cardiac
 from bedside.biomarkers.cortisol import daily_cortisol
 from bedside.biomarkers.daily_table import extract_daily
 from bedside.biomarkers.glucose_daily import daily_glucose
+from bedside.biomarkers.language import daily_language
 from bedside.biomarkers.merge import merge_daily_tables
 from bedside.biomarkers.mobility import daily_mobility
 from bedside.biomarkers.phone_use import daily_phone_use
@@ -43,8 +44,9 @@ from bedside.domain.keystroke_samples import KeystrokeFrame
 from bedside.domain.raw_frames import RawFrame
 from bedside.domain.rr_intervals import RRIntervalFrame
 from bedside.domain.screen_events import ScreenEventFrame
+from bedside.domain.text_entries import TextEntryFrame
 
-_F = TypeVar("_F", GpsFrame, ScreenEventFrame, KeystrokeFrame, AudioClipFrame)
+_F = TypeVar("_F", GpsFrame, ScreenEventFrame, KeystrokeFrame, AudioClipFrame, TextEntryFrame)
 
 __all__ = ["MODALITY_EXTRACTORS", "extract_multimodal_daily", "fill_sleep_from_records"]
 
@@ -89,6 +91,7 @@ MODALITY_EXTRACTORS: dict[Modality, Callable[[Any], DailyBiomarkerTable]] = {
     Modality.HEART_RATE: lambda f: _cardiac(f),
     Modality.GLUCOSE: lambda f: daily_glucose(_sample_frame(f, Modality.GLUCOSE)),
     Modality.VOICE: lambda f: daily_voice(_typed(f, AudioClipFrame, "audio-clip")),
+    Modality.LANGUAGE: lambda f: daily_language(_typed(f, TextEntryFrame, "text-entry")),
 }
 """Daily extractor of each modality with raw data on the device (a frame -> its own table)."""
 

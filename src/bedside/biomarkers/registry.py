@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from bedside.biomarkers.cardiac_specs import CARDIAC_SPECS
 from bedside.biomarkers.cortisol_specs import CORTISOL_SPECS
 from bedside.biomarkers.glucose_specs import GLUCOSE_SPECS
+from bedside.biomarkers.language_specs import LANGUAGE_SPECS
 from bedside.biomarkers.mobility_specs import MOBILITY_SPECS
 from bedside.biomarkers.phone_specs import PHONE_USE_SPECS, TYPING_SPECS
 from bedside.biomarkers.registry_rhythm import RHYTHM_SPECS
@@ -146,6 +147,7 @@ REGISTRY: dict[str, BiomarkerSpec] = {
         *CARDIAC_SPECS,
         *GLUCOSE_SPECS,
         *RHYTHM_SPECS,
+        *LANGUAGE_SPECS,
     )
 }
 

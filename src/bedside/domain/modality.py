@@ -20,4 +20,5 @@ class Modality(StrEnum):
     VOICE = "voice"
     GLUCOSE = "glucose"
     CORTISOL = "cortisol"
+    LANGUAGE = "language"
     SELF_REPORT = "self_report"

@@ -9,6 +9,7 @@ from bedside.domain.keystroke_samples import KeystrokeFrame
 from bedside.domain.samples import SampleFrame
 from bedside.domain.screen_events import ScreenEventFrame
 from bedside.domain.sleep_episodes import SleepEpisodeFrame
+from bedside.domain.text_entries import TextEntryFrame
 
 __all__ = ["RawFrame"]
 
@@ -20,5 +21,6 @@ RawFrame = (
     | KeystrokeFrame
     | CardiacRecording
     | AudioClipFrame
+    | TextEntryFrame
 )
 """Any raw frame: 1-D value series (`SampleFrame`) or a modality's own typed frame."""

@@ -18,6 +18,7 @@ EMITTED_UNITS: frozenset[str] = frozenset(
     | {"km", "ms"}
     | {"/min", "mg/dL"}
     | {"{steps}/d"}
+    | {"{word}"}
 )
 """Every UCUM unit code Bedside writes into a Quantity."""
 
