@@ -45,6 +45,8 @@ bench: bootstrap
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/mobility.py
 	$(BIN)/python bench/voice.py
+	$(BIN)/python bench/language.py
+	$(BIN)/bedside language validate --json out/language-validation.json
 	$(BIN)/bedside triage evaluate --patients 500 --days 180 --clinicians 5 --budget 5 --seed 2027 \
 		--cohort effect_activity_sd=0.9 --cohort effect_sleep_duration_sd=0.9 --json out/triage-evaluation.json
 	$(BIN)/python bench/cds_hooks.py

@@ -213,6 +213,7 @@ def symptom_ranks(
         ``1 + number of other symptoms scoring at least as high``: a text that scores all
         nine equally (e.g. no keyword at all) ranks its symptom 9th.
     """
+    scores = np.where(np.isnan(scores), -np.inf, scores)  # an unscored text ranks last
     own = scores[np.arange(scores.shape[0]), intended][:, None]
     at_least = (scores >= own).sum(axis=1) - 1
     ranks: npt.NDArray[np.int64] = (1 + at_least).astype(np.int64)

@@ -12,6 +12,7 @@ import typer
 
 from bedside.cli.audit_commands import audit_app
 from bedside.cli.clinic_commands import clinic_app
+from bedside.cli.language_commands import language_app
 from bedside.cli.risk_commands import risk_app
 from bedside.cli.trends_commands import trends_app
 from bedside.domain import BedsideError, SampleFrame
@@ -36,6 +37,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(risk_app, name="risk")
 app.add_typer(trends_app, name="trends")
 app.add_typer(clinic_app, name="clinic")
+app.add_typer(language_app, name="language")
 
 
 def _register_subcommands() -> None:
