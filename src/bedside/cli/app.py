@@ -53,6 +53,9 @@ def _register_subcommands() -> None:
     from bedside.cli.roster_commands import roster_app
 
     app.add_typer(roster_app, name="roster")
+    from bedside.cli.fl_commands import fl_app
+
+    app.add_typer(fl_app, name="fl")
 
 
 _register_subcommands()

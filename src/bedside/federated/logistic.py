@@ -1,0 +1,146 @@
+"""The federated episode-risk model: L2 logistic regression on the #4 episode features, in numpy.
+
+The model is one parameter vector ``w`` of length ``n_features + 1`` (coefficients, then the
+intercept) over the episode features of `bedside.models.features` (robust z-scores against the
+patient's own baseline, already on a common unitless scale, plus the 14-day coverage share), so
+no scaler has to be agreed between devices. FedAvg averages ``w`` directly.
+
+Local training is full-batch gradient descent on the mean log-loss plus ``l2 / 2 * |coef|^2``
+plus, for FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks", MLSys),
+``mu / 2 * |w - w_global|^2``. The centralised reference minimises the same objective over all
+rows with L-BFGS (`fit_centralised`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import minimize
+from scipy.special import expit
+
+from bedside.domain import ConfigurationError, InsufficientDataError
+
+__all__ = [
+    "LocalTraining",
+    "fit_centralised",
+    "initial_parameters",
+    "log_loss",
+    "predict_logit",
+    "predict_proba",
+    "train_local",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LocalTraining:
+    """Settings of one client's local training in a round.
+
+    Attributes
+    ----------
+    steps : int
+        Full-batch gradient steps per round.
+    learning_rate : float
+        Step size (unitless; features are z-scores). The defaults (50 steps of 3.0) were chosen
+        on a 100-patient synthetic cohort (seed 5, 90 days): pooled held-out AUROC of FedAvg
+        reached the centralised fit's (0.738) to within 0.003 by round 9 and 0.013 by round 5,
+        against 0.07 short after 5 rounds with 20 steps of 0.5 (measured 2026-11-27).
+    l2 : float
+        L2 penalty on the coefficients (not the intercept), per row-averaged loss.
+    proximal_mu : float
+        FedProx proximal weight; 0 is FedAvg.
+    """
+
+    steps: int = 50
+    learning_rate: float = 3.0
+    l2: float = 1e-3
+    proximal_mu: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or not self.learning_rate > 0 or self.l2 < 0 or self.proximal_mu < 0:
+            raise ConfigurationError(f"invalid local training settings: {self}")
+
+
+def initial_parameters(n_features: int) -> FloatArray:
+    """Zero coefficients and intercept, shape (n_features + 1,)."""
+    return np.zeros(n_features + 1)
+
+
+def _check(w: FloatArray, X: FloatArray) -> None:
+    if w.ndim != 1 or X.ndim != 2 or w.size != X.shape[1] + 1:
+        raise ConfigurationError(
+            f"parameters of length {w.size} do not fit features of shape {X.shape}"
+        )
+
+
+def predict_logit(w: FloatArray, X: FloatArray) -> FloatArray:
+    """Log-odds of each row, shape (n,)."""
+    _check(w, X)
+    out: FloatArray = X @ w[:-1] + w[-1]
+    return out
+
+
+def predict_proba(w: FloatArray, X: FloatArray) -> FloatArray:
+    """Probability of label 1 of each row, shape (n,)."""
+    out: FloatArray = expit(predict_logit(w, X))
+    return out
+
+
+def log_loss(w: FloatArray, X: FloatArray, y: FloatArray) -> float:
+    """Mean log-loss (nats per row) of the rows; numerically stable for large logits."""
+    z = predict_logit(w, X)
+    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+
+
+def _gradient(w: FloatArray, X: FloatArray, y: FloatArray, l2: float) -> FloatArray:
+    r = expit(X @ w[:-1] + w[-1]) - y
+    g = np.empty_like(w)
+    g[:-1] = X.T @ r / y.size + l2 * w[:-1]
+    g[-1] = r.mean()
+    return g
+
+
+def train_local(
+    w_global: FloatArray, X: FloatArray, y: FloatArray, settings: LocalTraining
+) -> FloatArray:
+    """Parameters after `settings.steps` gradient steps from `w_global` on (X, y).
+
+    Parameters
+    ----------
+    w_global : ndarray, shape (n_features + 1,)
+    X : ndarray, shape (n, n_features)
+    y : ndarray of 0/1, shape (n,)
+    settings : LocalTraining
+
+    Raises
+    ------
+    InsufficientDataError
+        No rows.
+    """
+    _check(w_global, X)
+    if y.size == 0:
+        raise InsufficientDataError("no labelled rows to train on")
+    w = w_global.astype(np.float64, copy=True)
+    for _ in range(settings.steps):
+        g = _gradient(w, X, y, settings.l2)
+        if settings.proximal_mu:
+            g += settings.proximal_mu * (w - w_global)
+        w -= settings.learning_rate * g
+    return w
+
+
+def fit_centralised(X: FloatArray, y: FloatArray, *, l2: float = 1e-3) -> FloatArray:
+    """Minimiser of the mean log-loss + ``l2 / 2 * |coef|^2`` over all rows (L-BFGS)."""
+    if np.unique(y).size < 2:
+        raise InsufficientDataError("centralised training needs both classes")
+
+    def objective(w: FloatArray) -> tuple[float, FloatArray]:
+        loss = log_loss(w, X, y) + 0.5 * l2 * float(w[:-1] @ w[:-1])
+        return loss, _gradient(w, X, y, l2)
+
+    res = minimize(objective, initial_parameters(X.shape[1]), jac=True, method="L-BFGS-B")
+    out: FloatArray = np.asarray(res.x, dtype=np.float64)
+    return out
