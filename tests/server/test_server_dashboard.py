@@ -189,7 +189,8 @@ def test_patient_page_shows_recommendations_evidence_and_recent_findings(
     resp = client.get("/patients/p1")
     assert resp.status_code == 200
     html = resp.text
-    sections = [a["data-rec-id"] for tag, a in parse(html) if tag == "section"]
+    tags = parse(html)
+    sections = [a["data-rec-id"] for tag, a in tags if tag == "section" and "data-rec-id" in a]
     assert sections == ["r-crisis-early", "r-urgent-late", "r-info", "r-done"]
     assert "Down 71 min/night" in html
     assert "389 min" in html

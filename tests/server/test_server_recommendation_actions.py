@@ -65,12 +65,19 @@ def test_psychiatrist_accepts_then_completes_with_history_task_and_audit(setup: 
         ("accepted", "dr-test"),
         ("completed", "dr-test"),
     ]
-    entry = kit.entries()[-1]
-    assert (entry.actor, entry.action, entry.subject, entry.outcome) == (
+    # The access decision, then the change itself with the new status.
+    access_entry, change = kit.entries()[-2:]
+    assert (access_entry.actor, access_entry.action, access_entry.subject) == (
         "dr-test",
         "access.recommendation_action",
         "p1",
-        "allowed",
+    )
+    assert access_entry.outcome == "allowed"
+    assert (change.actor, change.action, change.subject, change.outcome) == (
+        "dr-test",
+        "recommendation.status",
+        "p1",
+        "completed",
     )
     assert _post(app, kit, "dr-test", "r1", status="accepted").status_code == 409
 

@@ -14,6 +14,8 @@
 5. FHIR: one transaction Bundle (validated) of the findings that raised recommendations and each
    patient's latest finding, written to ``out/``; its resources are served by the FHIR read API.
 6. Score the recommendations against the ground truth (`demo_summary`).
+7. Keep the PHQ-9s and the simulated EHR's medications (as FHIR MedicationRequests) in the
+   store, so the dashboard charts them next to the findings.
 """
 
 from __future__ import annotations
@@ -255,6 +257,23 @@ def run_clinic(
     return raised, acted, TriageTally(deliveries, peak)
 
 
+def keep_clinical_record(
+    patients: Sequence[SyntheticPatient], store: SqlStore, last_day: dt.date
+) -> None:
+    """Store what the clinic knows by `last_day` besides findings, for the dashboard: the PHQ-9s
+    patients answered on their devices, and the simulated EHR's medication record as FHIR
+    MedicationRequests (the protocols read both through `day_context` during the replay)."""
+    from bedside.fhir.medication_request import medication_request
+
+    for patient in patients:
+        for response in patient.phq9:
+            if response.date <= last_day:
+                store.phq9.add(response)
+        store.fhir.put_many(
+            [medication_request(m) for m in patient.medications if m.start <= last_day]
+        )
+
+
 def write_bundle(
     runs: Mapping[str, DeviceRun],
     acted: Sequence[tuple[Finding, list[Recommendation]]],
@@ -322,6 +341,7 @@ def run_demo(options: DemoOptions) -> DemoResult:
         raised, acted, tally = run_clinic(
             runs, patients, store, progress, clinic_config.start_date, options.days
         )
+        keep_clinical_record(patients, store, last_day)
     bundle_path = write_bundle(runs, acted, zones, store, out, clock_end)
     summary = summarise(
         episodes={p.patient_id: [(e.onset, e.end) for e in p.episodes] for p in patients},

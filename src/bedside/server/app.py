@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
 import bedside
+from bedside.clinical import AlertBudget
 from bedside.server.access_control import AccessControl
 from bedside.server.access_routes import access_denied_handler, access_router
+from bedside.server.audit_view import audit_view_router
 from bedside.server.cds_auth import CdsJwtVerifier
 from bedside.server.cds_hooks import cds_hooks_router
 from bedside.server.clinician_auth import AccessDeniedError
 from bedside.server.dashboard import dashboard_router
+from bedside.server.dashboard_actions import dashboard_actions_router
 from bedside.server.fhir_api import fhir_router
 from bedside.server.ingest import IngestService
 from bedside.server.ingest_api import IngestFastPath, ingest_router
@@ -38,6 +42,8 @@ def create_app(
     ingest: IngestService | None = None,
     access: AccessControl | None = None,
     secure_cookies: bool | None = None,
+    alert_budget: AlertBudget | None = None,
+    model_dir: Path | None = None,
 ) -> FastAPI:
     """Build the Bedside server application on a store.
 
@@ -63,6 +69,10 @@ def create_app(
         serves patient data to an unauthenticated caller.
     secure_cookies : bool, optional
         Mark the session cookie ``Secure``; default: when `base_url` is https.
+    alert_budget : AlertBudget, optional
+        The clinic's interruptive-alert budget, shown on the dashboard's queue.
+    model_dir : Path, optional
+        Folder of model bundles whose cards the dashboard links to.
 
     Returns
     -------
@@ -89,11 +99,17 @@ def create_app(
     )
     app.add_exception_handler(AccessDeniedError, access_denied_handler)
     app.include_router(fhir_router(store, base_url=base, clock=clock, access=access))
-    app.include_router(dashboard_router(store, clock=clock, access=access))
+    app.include_router(
+        dashboard_router(
+            store, clock=clock, access=access, budget=alert_budget, model_dir=model_dir
+        )
+    )
     app.include_router(recommendation_actions_router(store, clock=clock, access=access))
+    app.include_router(dashboard_actions_router(store, clock=clock, access=access))
     if access is not None:
         secure = base.startswith("https://") if secure_cookies is None else secure_cookies
         app.include_router(access_router(access, secure_cookies=secure))
+        app.include_router(audit_view_router(access))
     if ingest is not None:
         app.include_router(ingest_router(ingest))
         app.add_middleware(IngestFastPath, service=ingest)  # the hot route, past FastAPI

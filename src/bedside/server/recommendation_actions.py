@@ -19,14 +19,20 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from bedside.domain import RecommendationStatus
+from bedside.domain import Recommendation, RecommendationStatus
+from bedside.fhir.provenance import clinician_outcome_provenance, protocol_policy
 from bedside.fhir.tasks import TASK_STATUS, task_ref
 from bedside.server.access_control import AccessControl, Permission, Principal, principal_dependency
 from bedside.store import Store
 
-__all__ = ["StatusRequest", "recommendation_actions_router"]
+__all__ = [
+    "ALLOWED_MOVES",
+    "StatusRequest",
+    "recommendation_actions_router",
+    "record_status_change",
+]
 
-_MOVES: dict[RecommendationStatus, frozenset[RecommendationStatus]] = {
+ALLOWED_MOVES: dict[RecommendationStatus, frozenset[RecommendationStatus]] = {
     RecommendationStatus.OPEN: frozenset(
         {
             RecommendationStatus.ACCEPTED,
@@ -70,20 +76,63 @@ def recommendation_actions_router(
         access.require_patient(
             request, who, rec.patient_id, Permission.ACT_ON_RECOMMENDATION, action
         )
-        if body.status not in _MOVES.get(rec.status, frozenset()):
+        if body.status not in ALLOWED_MOVES.get(rec.status, frozenset()):
             return JSONResponse(
                 {"detail": f"recommendation is {rec.status.value}; cannot become {body.status}"},
                 status_code=409,
             )
         if body.status is RecommendationStatus.DISMISSED and not body.reason.strip():
             return JSONResponse({"detail": "dismissing needs a reason"}, status_code=422)
-        updated = store.recommendations.set_status(
-            rec_id, body.status, who.id, clock(), body.reason.strip()
+        updated = record_status_change(
+            store, access, request, rec, body.status, who.id, clock(), body.reason.strip()
         )
-        task_type, _, task_id = task_ref(rec_id).partition("/")
-        task = store.fhir.get(task_type, task_id)
-        if task is not None:
-            store.fhir.put({**task, "status": TASK_STATUS[updated.status]})
         return updated.model_dump(mode="json")
 
     return router
+
+
+def record_status_change(
+    store: Store,
+    access: AccessControl,
+    request: Request,
+    rec: Recommendation,
+    status: RecommendationStatus,
+    who: str,
+    when: dt.datetime,
+    reason: str,
+) -> Recommendation:
+    """Apply an allowed status change (already authorised and checked against `ALLOWED_MOVES`).
+
+    The store's status history gets who, when and why; the recommendation's FHIR Task (when
+    stored) gets the matching status and a Provenance of the clinician's decision; the audit log
+    gets one ``recommendation.status`` entry with the new status and the reason.
+    """
+    updated = store.recommendations.set_status(rec.id, status, who, when, reason)
+    ref = task_ref(rec.id)
+    task_type, _, task_id = ref.partition("/")
+    task = store.fhir.get(task_type, task_id)
+    if task is not None:
+        store.fhir.put({**task, "status": TASK_STATUS[updated.status]})
+        store.fhir.put(
+            clinician_outcome_provenance(
+                ref,
+                clinician_id=who,
+                when=when,
+                outcome=updated.status.value,
+                reason=reason,
+                policies=[
+                    protocol_policy(rec.protocol_id, rec.protocol_version, rec.protocol_hash)
+                ],
+            )
+        )
+    access.record(
+        request,
+        actor=who,
+        action="recommendation.status",
+        subject=rec.patient_id,
+        outcome=updated.status.value,
+        reason=reason or f"{rec.status.value} -> {updated.status.value}",
+        recommendation=rec.id,
+        previous=rec.status.value,
+    )
+    return updated
