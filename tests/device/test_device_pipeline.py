@@ -114,3 +114,28 @@ def test_run_frames_uses_every_modality(risk_model: EpisodeRiskModel) -> None:
     summarised = {b.biomarker for b in run.findings[-1].biomarkers}
     assert {"activity.steps", "sleep.latency_min", "activity.mean_counts"} <= summarised
     assert run.findings[-1].risk is not None
+
+
+@pytest.mark.slow
+def test_run_source_reads_chunks_and_finds_what_run_frames_finds(
+    risk_model: EpisodeRiskModel,
+) -> None:
+    from bedside.domain import Modality
+    from bedside.domain.raw_source import FrameSource
+    from bedside.sensors import generate_patient
+    from bedside.sensors.synthetic_config import SYNTHETIC_EXTRA_MODALITIES
+
+    config = CohortConfig(
+        n_patients=1,
+        n_days=31,
+        seed=12,
+        episode_fraction=1.0,
+        extra_modalities=tuple(m for m in SYNTHETIC_EXTRA_MODALITIES if m is not Modality.VOICE),
+    )
+    frames = generate_patient(config, 0).frames()
+    batch = DevicePipeline(risk_model, device_id="dev-1").run_frames(frames)
+    chunked = DevicePipeline(risk_model, device_id="dev-1").run_source(
+        FrameSource(frames), chunk_days=5
+    )
+    assert any(f.risk is not None for f in batch.findings)
+    assert [f.model_dump() for f in chunked.findings] == [f.model_dump() for f in batch.findings]

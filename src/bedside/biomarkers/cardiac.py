@@ -337,10 +337,12 @@ def resting_heart_rate(
     if t.size == 0:
         return {}
     dates, edges = _local_midnights(t, ZoneInfo(zone))
-    csum = np.concatenate([[0.0], np.cumsum(hr)])
     out: dict[dt.date, float] = {}
     for k, day in enumerate(dates):
         lo, hi = np.searchsorted(t, [edges[k], edges[k + 1]], side="left")
+        # running sum restarted each day: a day's value does not depend on where the series
+        # starts, so chunked extraction gives the same bits (windows end within the day)
+        csum = np.concatenate([[0.0], np.cumsum(hr[lo:hi])])
         day_len = edges[k + 1] - edges[k]
         if (hi - lo) * sample_period_s < min_coverage * day_len:
             out[day] = float("nan")
@@ -353,7 +355,7 @@ def resting_heart_rate(
         if not ok.any():
             out[day] = float("nan")
             continue
-        means = (csum[ends[ok]] - csum[starts[ok]]) / n[ok]
+        means = (csum[ends[ok] - lo] - csum[starts[ok] - lo]) / n[ok]
         out[day] = float(means.min())
     return out
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 from bedside.biomarkers.epochs import MinuteGrid, day_lengths_min
 
@@ -61,11 +62,11 @@ def rolling_cosinor(
     c, s = np.cos(angle), np.sin(angle)
     terms = (np.ones_like(y), c, s, c * c, s * s, c * s, y, y * c, y * s)
     sums = np.stack([np.bincount(day, weights=w, minlength=grid.n_days) for w in terms])
-    cum = np.concatenate((np.zeros((sums.shape[0], 1)), np.cumsum(sums, axis=1)), axis=1)
-    w = cum[:, window_days:] - cum[:, : grid.n_days - window_days + 1]  # (9, n_windows)
+    # Each window adds its own days' sums (not differences of a running total), so a day's
+    # value does not depend on where the grid starts: chunked extraction gives the same bits.
+    w = sliding_window_view(sums, window_days, axis=1).sum(axis=-1)  # (9, n_windows)
     lengths = day_lengths_min(grid.first_day, grid.n_days, grid.zone)
-    cum_len = np.concatenate(([0.0], np.cumsum(lengths)))
-    window_len = cum_len[window_days:] - cum_len[: grid.n_days - window_days + 1]
+    window_len = sliding_window_view(lengths, window_days).sum(axis=-1)
     enough = w[0] >= min_coverage * window_len
     n, sc, ss, scc, sss, scs, sy, syc, sys_ = w
     xtx = np.stack(

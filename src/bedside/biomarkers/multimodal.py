@@ -48,7 +48,13 @@ from bedside.domain.text_entries import TextEntryFrame
 
 _F = TypeVar("_F", GpsFrame, ScreenEventFrame, KeystrokeFrame, AudioClipFrame, TextEntryFrame)
 
-__all__ = ["MODALITY_EXTRACTORS", "extract_multimodal_daily", "fill_sleep_from_records"]
+__all__ = [
+    "MODALITY_EXTRACTORS",
+    "combine_modality_tables",
+    "extract_multimodal_daily",
+    "fill_sleep_from_records",
+    "modality_extractor",
+]
 
 
 def _sample_frame(frame: RawFrame, modality: Modality) -> SampleFrame:
@@ -162,16 +168,33 @@ def extract_multimodal_daily(frames: Mapping[Modality, RawFrame]) -> DailyBiomar
     """
     if not frames:
         raise InputFormatError("raw frames", "no frame to extract")
-    tables: dict[Modality, DailyBiomarkerTable] = {}
-    for modality, frame in frames.items():
-        extractor = MODALITY_EXTRACTORS.get(modality)
-        if extractor is None:
-            raise InputFormatError("raw frames", f"no daily extractor for modality {modality}")
-        tables[modality] = extractor(frame)
-    acti = tables.get(Modality.ACTIGRAPHY)
-    rec = tables.get(Modality.SLEEP_RECORDS)
+    return combine_modality_tables(
+        {modality: modality_extractor(modality)(frame) for modality, frame in frames.items()}
+    )
+
+
+def modality_extractor(modality: Modality) -> Callable[[Any], DailyBiomarkerTable]:
+    """The daily extractor of a modality (see :data:`MODALITY_EXTRACTORS`).
+
+    Raises
+    ------
+    InputFormatError
+        For a modality without an extractor.
+    """
+    extractor = MODALITY_EXTRACTORS.get(modality)
+    if extractor is None:
+        raise InputFormatError("raw frames", f"no daily extractor for modality {modality}")
+    return extractor
+
+
+def combine_modality_tables(
+    tables: Mapping[Modality, DailyBiomarkerTable],
+) -> DailyBiomarkerTable:
+    """One patient table from each modality's own table (sleep records fill the actigraphy's
+    missing nights, then :func:`bedside.biomarkers.merge_daily_tables`)."""
+    out = dict(tables)
+    acti = out.get(Modality.ACTIGRAPHY)
+    rec = out.get(Modality.SLEEP_RECORDS)
     if acti is not None and rec is not None:
-        tables[Modality.ACTIGRAPHY], tables[Modality.SLEEP_RECORDS] = fill_sleep_from_records(
-            acti, rec
-        )
-    return merge_daily_tables(list(tables.values()))
+        out[Modality.ACTIGRAPHY], out[Modality.SLEEP_RECORDS] = fill_sleep_from_records(acti, rec)
+    return merge_daily_tables(list(out.values()))

@@ -22,6 +22,7 @@ import numpy as np
 
 from bedside.baseline import DailyTrendMonitor, MonitorState, RobustBaseline
 from bedside.biomarkers import extract_daily, extract_multimodal_daily
+from bedside.biomarkers.chunked import DEFAULT_CHUNK_DAYS, extract_multimodal_chunked
 from bedside.biomarkers.wear import with_wear_coverage
 from bedside.domain import (
     BaselineSummary,
@@ -32,6 +33,7 @@ from bedside.domain import (
     SampleFrame,
 )
 from bedside.domain.raw_frames import RawFrame
+from bedside.domain.raw_source import RawSource
 from bedside.models import BASELINE_DAYS, EpisodeRiskModel, episode_features
 
 __all__ = ["DevicePipeline", "DeviceRun"]
@@ -103,6 +105,18 @@ class DevicePipeline:
         if isinstance(acti, SampleFrame):
             table = with_wear_coverage(table, acti)
         return self.run_table(table)
+
+    def run_source(self, source: RawSource, *, chunk_days: int = DEFAULT_CHUNK_DAYS) -> DeviceRun:
+        """Findings for every local day of a patient's raw data, read chunk by chunk.
+
+        The same findings as `run_frames` over the whole frames (the daily table is identical,
+        see :func:`bedside.biomarkers.chunked.extract_multimodal_chunked`), while the raw samples
+        and the extractors' working arrays in memory are those of `chunk_days` days and their
+        lead-in, not of the whole record.
+        """
+        return self.run_table(
+            extract_multimodal_chunked(source, chunk_days=chunk_days, wear_coverage=True)
+        )
 
     def run_table(self, table: DailyBiomarkerTable) -> DeviceRun:
         """Findings for every day of an already extracted daily table."""
