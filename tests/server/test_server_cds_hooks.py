@@ -257,6 +257,7 @@ def test_spec_request_gets_cards_for_open_recommendations_in_priority_order(
         smart = card["links"][1]
         assert smart["type"] == "smart"
         assert json.loads(smart["appContext"]) == {"bedsidePatientId": "1288992"}
+        assert smart["url"] == f"{BASE}/smart/launch"
         uuid.UUID(card["uuid"])
         assert card["selectionBehavior"] == "at-most-one"
         assert [r["code"] for r in card["overrideReasons"]]

@@ -23,6 +23,7 @@ from bedside.server.fhir_api import fhir_router
 from bedside.server.ingest import IngestService
 from bedside.server.ingest_api import IngestFastPath, ingest_router
 from bedside.server.recommendation_actions import recommendation_actions_router
+from bedside.server.smart_launch import SmartLaunch, smart_launch_router
 from bedside.store import Store
 
 __all__ = ["create_app"]
@@ -44,6 +45,7 @@ def create_app(
     secure_cookies: bool | None = None,
     alert_budget: AlertBudget | None = None,
     model_dir: Path | None = None,
+    smart: SmartLaunch | None = None,
 ) -> FastAPI:
     """Build the Bedside server application on a store.
 
@@ -73,6 +75,9 @@ def create_app(
         The clinic's interruptive-alert budget, shown on the dashboard's queue.
     model_dir : Path, optional
         Folder of model bundles whose cards the dashboard links to.
+    smart : SmartLaunch, optional
+        Registration with the clinic's EHRs: serves the SMART EHR launch (``/smart/launch``,
+        ``/smart/callback``; needs `access`).
 
     Returns
     -------
@@ -110,6 +115,8 @@ def create_app(
         secure = base.startswith("https://") if secure_cookies is None else secure_cookies
         app.include_router(access_router(access, secure_cookies=secure))
         app.include_router(audit_view_router(access))
+        if smart is not None:
+            app.include_router(smart_launch_router(smart, access, secure_cookies=secure))
     if ingest is not None:
         app.include_router(ingest_router(ingest))
         app.add_middleware(IngestFastPath, service=ingest)  # the hot route, past FastAPI

@@ -58,8 +58,9 @@ def _links(base: str, patient_id: str) -> list[dict[str, Any]]:
     return [
         {"label": "Open patient in Bedside", "url": url, "type": "absolute"},
         {
+            # A SMART app's launch URL: the EHR appends iss and launch (EHR launch, PKCE).
             "label": "Open the Bedside dashboard (SMART)",
-            "url": url,
+            "url": f"{base}/smart/launch",
             "type": "smart",
             "appContext": json.dumps({"bedsidePatientId": patient_id}),
         },
