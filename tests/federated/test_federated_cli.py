@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from bedside.cli.app import app
@@ -28,3 +29,25 @@ def test_fl_simulate_refuses_dropouts_without_secagg() -> None:
         app, ["fl", "simulate", "--clients", "3", "--days", "60", "--dropouts", "1"]
     )
     assert result.exit_code != 0
+
+
+@pytest.mark.slow
+def test_fl_evaluate_prints_one_table() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["fl", "evaluate", "--clients", "8", "--days", "60", "--rounds", "1", "--epsilon", "8"],
+    )
+    assert result.exit_code == 0, result.output
+    methods = [
+        "centralised",
+        "FedAvg ",
+        "FedProx",
+        "FedMedian",
+        "FedAvg+SecAgg+ ",
+        "FedAvg+SecAgg++DP(eps=8)",
+        "local-only",
+        "FedAvg+personal head",
+    ]
+    table = result.output.split("-----")[-1]
+    for m in methods:
+        assert m in table, m

@@ -68,3 +68,21 @@ def test_personal_head_shrinks_to_global_without_evidence_and_recalibrates_with_
     stiff = fit_personal_head(w, X, rare, prior_strength=1e9)
     assert stiff.slope == pytest.approx(1.0, abs=1e-4)
     assert stiff.offset == pytest.approx(0.0, abs=1e-4)
+
+
+def test_whitening_decorrelates_and_folds_back_onto_raw_features() -> None:
+    from bedside.federated.whitening import Whitening
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(500, 2))
+    X = np.column_stack([base[:, 0], base[:, 0] + 0.1 * base[:, 1], rng.normal(size=500)])
+    wh = Whitening.fit(X)
+    Z = wh.apply(X)
+    assert np.allclose(np.cov(Z, rowvar=False), np.eye(3), atol=1e-3)
+    w = np.array([0.3, -1.2, 0.5, -0.7])
+    raw = wh.fold_into(w)
+    from bedside.federated.logistic import predict_logit
+
+    assert np.allclose(predict_logit(raw, X), predict_logit(w, Z))
+    with pytest.raises(InsufficientDataError):
+        Whitening.fit(X[:3])

@@ -22,15 +22,25 @@ import numpy.typing as npt
 from bedside.biomarkers import extract_daily
 from bedside.domain import InsufficientDataError, Phq9Response
 from bedside.federated.device_data import DeviceData
+from bedside.federated.whitening import Whitening
 from bedside.models import episode_examples
 from bedside.sensors import CohortConfig, generate_patient
 
-__all__ = ["PHQ9_CUTOFF", "cohort_clients", "phq9_window_labels", "split_in_time"]
+__all__ = [
+    "PHQ9_CUTOFF",
+    "REFERENCE_SEED_OFFSET",
+    "cohort_clients",
+    "phq9_window_labels",
+    "split_in_time",
+    "whitened_cohort",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
 PHQ9_CUTOFF = 10
 HORIZON_DAYS = 14
+REFERENCE_SEED_OFFSET = 1000
+"""The whitening's reference cohort uses the federation's seed plus this (other patients)."""
 
 
 def phq9_window_labels(
@@ -108,3 +118,31 @@ def cohort_clients(
                 owner=np.concatenate([np.full(r[2].size, i) for i, r in enumerate(rows)]),
             )
     return [split_in_time(pid, X, y, test_fraction) for pid, X, y in rows if y.size >= 4]
+
+
+def whitened_cohort(
+    config: CohortConfig,
+    *,
+    reference_patients: int = 40,
+    test_fraction: float = 0.3,
+    cache: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[DeviceData], Whitening]:
+    """The cohort's clients with whitened features, and the whitening.
+
+    The whitening comes from a reference cohort of `reference_patients` (at most the
+    cohort's size, at least 8) other synthetic patients (seed + `REFERENCE_SEED_OFFSET`),
+    never from the federation's clients (`bedside.federated.whitening`). `cache` names the
+    federation's cache file; the reference cohort is cached beside it with the suffix
+    ``.reference.npz``.
+    """
+    reference = config.model_copy(
+        update={
+            "n_patients": min(reference_patients, max(8, config.n_patients)),
+            "seed": config.seed + REFERENCE_SEED_OFFSET,
+        }
+    )
+    ref_cache = None if cache is None else cache.with_suffix(".reference.npz")
+    whitening = Whitening.of_clients(cohort_clients(reference, cache=ref_cache))
+    clients = cohort_clients(config, test_fraction=test_fraction, cache=cache, progress=progress)
+    return [whitening.apply_to(c) for c in clients], whitening
