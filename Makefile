@@ -52,6 +52,7 @@ bench: bootstrap
 	$(BIN)/python bench/cds_hooks.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/access.py
+	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/device.py
 	$(BIN)/python bench/importers.py
 	$(BIN)/bedside risk evaluate-shift

@@ -165,7 +165,17 @@ def demo(
             f"coordinator sees every patient's queue but no findings; API clients: POST "
             f"{base_url}/auth/token)"
         )
-        app_ = create_app(result.store, base_url=base_url, clock=lambda: end, access=access)
+        from bedside.cli.demo_run import DEMO_BUDGET
+        from bedside.clinical import AlertBudget
+
+        app_ = create_app(
+            result.store,
+            base_url=base_url,
+            clock=lambda: end,
+            access=access,
+            alert_budget=AlertBudget(max_interruptive_per_day=DEMO_BUDGET),
+            model_dir=out / "models",
+        )
         serve_app(app_, host=host, port=port)
 
 
