@@ -9,12 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bedside.server import svg_chart
 from bedside.server.svg_chart import (
     ChartEvent,
     ChartSegment,
     DailyChart,
     ReferenceLine,
     TimeAxis,
+    contrast_ratio,
     render_chart,
 )
 
@@ -86,3 +88,12 @@ def test_markers_mark_only_the_given_days() -> None:
     markers[2], markers[7] = 4.0, 12.0
     chart = DailyChart("p", "PHQ-9", "two", "score", [1.0] * 10, markers=markers, y_range=(0, 27))
     assert str(render_chart(chart, AXIS)).count('class="point"') == 2
+
+
+def test_palette_meets_wcag_contrast() -> None:
+    assert contrast_ratio("#000000") == pytest.approx(21.0)
+    assert contrast_ratio("#ffffff") == pytest.approx(1.0)
+    for ink in (svg_chart.LINE, svg_chart.TREND, svg_chart.EVENT, svg_chart.AXIS):
+        assert contrast_ratio(ink) >= 4.5  # text and lines on the white plot
+        for fill in (svg_chart.BAND, svg_chart.GAP, svg_chart.TREND_FILL):
+            assert contrast_ratio(ink, fill) >= 3.0  # graphics over the fills
