@@ -24,6 +24,8 @@ from bedside.privacy import (
     EnvelopePayload,
     Identity,
     PartyKind,
+    Scope,
+    issue_consent,
     lock_identity,
     new_envelope_id,
     seal_payload,
@@ -33,7 +35,10 @@ from bedside.server.ingest import IngestService
 from bedside.server.live_server import free_port, live_server
 from bedside.server.processor import LocalDecryptor
 from bedside.server.sample_clinic import PASSWORD, clinic_access, recommendation, seed_clinic
+from bedside.server.simulated_ehr_auth import SimulatedEhrAuth
+from bedside.server.smart_launch import SmartLaunch
 from bedside.store import SqlStore, create_store
+from bedside.store.ingest_tables import put_consent
 
 pytestmark = pytest.mark.slow
 
@@ -42,9 +47,10 @@ PASSPHRASE = "pass phrase"
 
 
 class Clinic:
-    """The clinic server (dashboard, sealed ingest) live on 127.0.0.1, seeded."""
+    """The clinic server (dashboard, sealed ingest) live on 127.0.0.1, seeded; with `ehr`, the
+    dashboard is registered as a SMART app with that (simulated) EHR."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, ehr: SimulatedEhrAuth | None = None) -> None:
         self.identity = Identity.generate(PartyKind.CLINIC_SERVICE)
         self.store: SqlStore = create_store(f"sqlite:///{tmp / 'clinic.db'}")
         self.port = free_port()
@@ -53,8 +59,19 @@ class Clinic:
         self.ingest = IngestService(
             self.store.engine, self.identity, LocalDecryptor(self.identity), clock=lambda: NOW
         )
+        self.http = httpx.Client()
+        smart = None
+        if ehr is not None:
+            callback = f"{self.url}/smart/callback"
+            ehr.clients["bedside-dashboard"] = (callback,)
+            smart = SmartLaunch("bedside-dashboard", callback, (ehr.fhir_base,), self.http)
         self.app = create_app(
-            self.store, base_url=self.url, clock=lambda: NOW, ingest=self.ingest, access=self.access
+            self.store,
+            base_url=self.url,
+            clock=lambda: NOW,
+            ingest=self.ingest,
+            access=self.access,
+            smart=smart,
         )
         seed_clinic(self.store, NOW)
 
@@ -64,6 +81,7 @@ def clinic(tmp_path: Path) -> Iterator[Clinic]:
     made = Clinic(tmp_path)
     with live_server(made.app, made.port):
         yield made
+    made.http.close()
     made.store.close()
 
 
@@ -200,3 +218,35 @@ def test_patient_revokes_consent_and_new_findings_are_refused(
     assert refused.status_code == 403
     assert "consent_revoked" in refused.text
     page.close()
+
+
+def test_smart_ehr_launch_opens_the_patient_in_the_browser(
+    browser: Any, tmp_path: Path, shoot: Any
+) -> None:
+    """The EHR (on another site: ``localhost``, the app is on ``127.0.0.1``) launches the app
+    from a CDS card link; the browser goes through authorize (PKCE S256) and lands, logged in,
+    on the patient in context."""
+    ehr = SimulatedEhrAuth(clients={})
+    ehr_port = free_port()
+    ehr.base_url = f"http://localhost:{ehr_port}"
+    clinic = Clinic(tmp_path, ehr)
+    patient = Identity.generate(PartyKind.PATIENT)
+    grant, token = issue_consent(
+        patient, patient_id="p1", grantee_did=clinic.identity.did, scopes={Scope.TRENDS},
+        valid_from=NOW - dt.timedelta(days=1), valid_until=NOW + dt.timedelta(days=30),
+    )  # fmt: skip
+    with clinic.store.engine.begin() as conn:
+        put_consent(conn, grant, token)
+    with live_server(ehr.app(), ehr_port), live_server(clinic.app, clinic.port):
+        launch = ehr.new_launch("dr-a", "ehr-patient-9", '{"bedsidePatientId": "p1"}')
+        page = browser.new_page()
+        page.goto(f"{clinic.url}/smart/launch?iss={ehr.fhir_base}&launch={launch}")
+        page.wait_for_url(f"{clinic.url}/patients/p1")
+        assert page.locator("h1").inner_text() == "Patient p1"
+        assert "Logged in as dr-a" in page.locator("header").inner_text()
+        assert page.locator("svg.chart").count() >= 3
+        shoot(page, "smart-launch-patient")
+        page.close()
+    assert ehr.issued == [{"client_id": "bedside-dashboard", "patient": "ehr-patient-9"}]
+    clinic.http.close()
+    clinic.store.close()
