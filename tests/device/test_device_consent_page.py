@@ -235,3 +235,30 @@ def test_active_consent_is_what_the_agent_may_send_under(device: Device) -> None
         "/consents/revoke", data={"consent_id": active.grant.id, "passphrase": PASSPHRASE}
     )
     assert book.active(device.clinic.did, NOW) is None
+
+
+def test_change_scope_signs_a_new_consent_then_revokes_the_old(device: Device) -> None:
+    device.grant()
+    old = ConsentBook(device.folder).records()[0].grant
+    form: dict[str, Any] = {"consent_id": old.id, "scope": ["risk"], "passphrase": "wrong"}
+    refused = device.client.post("/consents/change", data=form)
+    assert refused.status_code == 422
+    assert "nothing was signed" in refused.text
+    none_chosen = device.client.post(
+        "/consents/change", data={"consent_id": old.id, "passphrase": PASSPHRASE}
+    )
+    assert none_chosen.status_code == 422
+    assert len(ConsentBook(device.folder).records()) == 1
+    form["passphrase"] = PASSPHRASE
+    done = device.client.post("/consents/change", data=form)
+    assert done.status_code == 200
+    assert "Fjord Clinic now receives only: Risk." in done.text
+    # The new consent reaches the clinic before the old one is revoked.
+    assert [kind for kind, _ in device.sent[-2:]] == ["consent", "revocation"]
+    new = verify_consent(device.sent[-2][1])
+    assert new.scopes == frozenset({Scope.RISK})
+    assert (new.valid_from, new.valid_until) == (NOW, old.valid_until)
+    assert verify_revocation(device.sent[-1][1]).consent_id == old.id
+    records = {r.grant.id: r for r in ConsentBook(device.folder).records()}
+    assert records[old.id].revocation is not None
+    assert records[new.id].status(NOW) == "active"

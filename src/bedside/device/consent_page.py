@@ -4,7 +4,10 @@
   with a revoke button for each active one, and the form to grant a new one;
 * ``POST /consents`` -- sign a consent (VC-JWT) with the patient's key, unlocked by the
   passphrase typed in the form, keep it, and hand it to the clinic;
-* ``POST /consents/revoke`` -- sign the revocation of one consent, keep it, hand it over.
+* ``POST /consents/revoke`` -- sign the revocation of one consent, keep it, hand it over;
+* ``POST /consents/change`` -- change what a clinic receives: sign a new consent with the chosen
+  kinds of findings (from now until the old consent's last day), then revoke the old one, and
+  hand both over in that order (the clinic is never left without a consent in between).
 
 The passphrase unlocks the keystore for one signature and is not kept. Problems (wrong
 passphrase, unknown clinic, nothing chosen, bad dates) re-show the page with every problem next
@@ -27,7 +30,13 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from bedside.device.consent_book import IDENTITY_FILE, ConsentBook, load_clinics
 from bedside.device.consent_form import SCOPE_LABELS, FieldError, check_grant_form
 from bedside.domain import BedsideError
-from bedside.privacy import KeyStoreError, issue_consent, issue_revocation, unlock_identity
+from bedside.privacy import (
+    KeyStoreError,
+    Scope,
+    issue_consent,
+    issue_revocation,
+    unlock_identity,
+)
 
 __all__ = ["ClinicSender", "consent_page_app"]
 
@@ -53,6 +62,11 @@ def _revoke_field(consent_id: str) -> str:
     return "revoke-" + consent_id.rsplit(":", 1)[-1]
 
 
+def _change_field(consent_id: str) -> str:
+    """HTML id prefix of a consent's change-scope form (``urn:uuid:X`` -> ``change-X``)."""
+    return "change-" + consent_id.rsplit(":", 1)[-1]
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
@@ -63,6 +77,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["day"] = _day
     env.filters["revoke_field"] = _revoke_field
+    env.filters["change_field"] = _change_field
     env.filters["last_day"] = lambda when: _day(when - dt.timedelta(seconds=1))
     return env
 
@@ -202,5 +217,52 @@ def consent_page_app(
         _, token = issue_revocation(patient, consent_id, now=clock())
         book.revoke(consent_id, token)
         return page(notice=f"Consent revoked. {hand_over('revocation', token)}")
+
+    @app.post("/consents/change", response_class=HTMLResponse)
+    async def change(request: Request) -> Response:
+        form = await read_form(request)
+        consent_id = (form.get("consent_id") or [""])[0]
+        passphrase = (form.get("passphrase") or [""])[0]
+        now = clock()
+        record = next((r for r in book.records() if r.grant.id == consent_id), None)
+        if record is None or record.status(now) not in ("active", "not yet valid"):
+            problem = FieldError("revoke", "There is no such consent in force to change.")
+            return page(errors=[problem], status=404)
+        field = _change_field(consent_id)
+        try:
+            scopes = {Scope(v) for v in form.get("scope", [])}
+        except ValueError:
+            scopes = set()
+        if not scopes:
+            problem = FieldError(f"{field}-scope", "Choose at least one kind of finding to share.")
+            return page(errors=[problem], status=422)
+        if scopes == set(record.grant.scopes):
+            return page(notice="Nothing changed: the clinic already receives exactly that.")
+        try:
+            patient = unlock(passphrase)
+        except KeyStoreError:
+            wrong = FieldError(f"{field}-pass", "That passphrase is not right; nothing was signed.")
+            return page(errors=[wrong], status=422)
+        clinic_name = {c.did: c.name for c in load_clinics(folder)}.get(
+            record.grant.grantee_did, "the clinic"
+        )
+        _, token = issue_consent(
+            patient,
+            patient_id=record.grant.patient_id,
+            grantee_did=record.grant.grantee_did,
+            scopes=scopes,
+            valid_from=max(now, record.grant.valid_from),
+            valid_until=record.grant.valid_until,
+        )
+        book.add(token)
+        told = hand_over("consent", token)
+        _, revocation = issue_revocation(patient, consent_id, now=now)
+        book.revoke(consent_id, revocation)
+        told_revoked = hand_over("revocation", revocation)
+        kinds = ", ".join(sorted(SCOPE_LABELS[s].split(":")[0] for s in scopes))
+        return page(
+            notice=f"{clinic_name} now receives only: {kinds}. New consent: {told} "
+            f"Old consent revoked: {told_revoked}"
+        )
 
     return app
