@@ -162,3 +162,14 @@ def test_audit_view_is_for_auditors_and_shows_chain_and_attestation(setup: Any) 
     assert "unattested" in page.text
     assert page.text.count('class="audit-row"') == 1
     assert "cds-not-applicable: Does not apply to this patient" in page.text
+
+
+def test_care_coordinator_sees_the_queue_without_links_to_clinical_pages(setup: Any) -> None:
+    kit, app, _store = setup
+    client = _client(app, kit, "cc-test")
+    queue = client.get("/")
+    assert queue.status_code == 200
+    assert 'data-rec-id="r2"' in queue.text
+    assert 'href="/patients/' not in queue.text  # findings and risk are not theirs to read
+    assert client.get("/recommendations/r2").status_code == 200
+    assert client.get("/patients/p1").status_code == 403

@@ -249,6 +249,7 @@ def dashboard_router(
             protocol=protocol,
             snoozed=len(snoozed),
             budget_used=budget_use(who, recs),
+            may_read_clinical=who.may(Permission.READ_CLINICAL),
             budget=alert_budget,
             total=len(awake),
         )
