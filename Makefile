@@ -56,6 +56,10 @@ bench: bootstrap
 	$(BIN)/python bench/device.py
 	$(BIN)/python bench/importers.py
 	$(BIN)/bedside risk evaluate-shift
+	$(BIN)/python bench/federated.py
+	@if [ -d $(DEPRESJON)/control ]; then \
+		$(BIN)/bedside fl evaluate --clients 500 --depresjon $(DEPRESJON); \
+	else $(BIN)/bedside fl evaluate --clients 500; fi
 	@if [ -f $(DEPRESJON)/scores.csv ]; then \
 		$(BIN)/bedside model evaluate --dataset depresjon $(DEPRESJON); \
 	else echo "Depresjon data absent at $(DEPRESJON): evaluation skipped"; fi

@@ -111,6 +111,13 @@ def demo(
         str | None,
         typer.Option(help="Password of every demo clinician account (default: random, printed)."),
     ] = None,
+    federated: Annotated[
+        bool,
+        typer.Option(
+            help="Train the episode-risk model by federated learning (FedAvg + SecAgg+ over the "
+            "training cohort's patients, PHQ-9 labels) and publish it signed; devices verify it."
+        ),
+    ] = False,
 ) -> None:
     """Run the whole pipeline on a synthetic clinic, print a summary, then serve the dashboard."""
     from bedside.cli.demo_run import DemoOptions, run_demo
@@ -122,6 +129,7 @@ def demo(
         out=out,
         training_patients=training_patients,
         cohort=_cohort_overrides(cohort or []),
+        federated=federated,
     )
     try:
         result = run_demo(options)

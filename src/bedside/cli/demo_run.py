@@ -95,6 +95,7 @@ class DemoOptions:
     training_days: int = 90
     cohort: Mapping[str, Any] = field(default_factory=dict)
     quiet: bool = False
+    federated: bool = False
 
 
 @dataclass
@@ -143,6 +144,13 @@ def train_risk_model(options: DemoOptions, progress: Progress, model_dir: Path) 
         # The risk model reads actigraphy biomarkers only; other modalities would cost time.
         extra_modalities=(),
     )
+    if options.federated:
+        from bedside.federated.demo_model import train_federated_model
+
+        fed = progress.add_task("Federated training (FedAvg + SecAgg+, signed bundle)", total=1)
+        path = train_federated_model(config, model_dir, seed=options.seed)
+        progress.advance(fed)
+        return path
     task = progress.add_task("Training cohort: generate + biomarkers", total=config.n_patients)
     cohort = generate_cohort(config)
     examples = []
@@ -323,7 +331,12 @@ def run_demo(options: DemoOptions) -> DemoResult:
     )
     with _progress(console) as progress:
         model_path = train_risk_model(options, progress, out / "models" / "episode-risk")
-        model = EpisodeRiskModel.load(model_path)
+        if options.federated:
+            from bedside.federated.demo_model import load_demo_model
+
+            model = load_demo_model(model_path)  # signature + model card checked first
+        else:
+            model = EpisodeRiskModel.load(model_path)
         runs, patients = run_devices(
             iter_cohort(clinic_config), clinic_config.n_patients, model, progress
         )
