@@ -5,7 +5,9 @@ A synthetic patient-year of multi-modal raw data (every modality but audio, from
 biomarkers, personal baselines and the trend chart family, the ONNX episode-risk model, sealing
 each day's finding (JWS then JWE) into the encrypted outbox, and delivery over loopback HTTP to a
 clinic (ingest API with its decryptor, in this process) until every envelope has a signed
-receipt. The agent process reports separately:
+receipt; before sending, the agent checks the patient's consent and the processor's attestation
+report (here unattested, released to under the explicit development policy). The agent process
+reports separately:
 
 * start-up: importing the device path and loading the model bundle (CPU s, peak RSS);
 * the warm agent: peak RSS once identities, vault and consent are set up and one envelope was
@@ -90,32 +92,38 @@ def _train_model(out: Path, seed: int) -> Path:
     return Path(train_episode_risk(examples, seed=seed).save(out))
 
 
-def _serve_clinic(port: int, db: Path) -> tuple[Any, Any]:
+def _serve(app: Any, port: int) -> Any:
     import uvicorn
 
-    from bedside.privacy import Identity, PartyKind
-    from bedside.server import create_app
-    from bedside.server.ingest import IngestService
-    from bedside.server.processor import LocalDecryptor
-    from bedside.store import create_store
-
-    clinic = Identity.generate(PartyKind.CLINIC_SERVICE)
-    store = create_store(f"sqlite:///{db}")
-    service = IngestService(store.engine, clinic, LocalDecryptor(clinic))
-    config = uvicorn.Config(
-        create_app(store, ingest=service), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 60
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("clinic did not start")
         time.sleep(0.05)
-    return clinic, server
+    return server
 
 
-def _agent(work: Path, port: int, chunk_days: int) -> dict[str, Any]:
+def _serve_clinic(port: int, processor_port: int, db: Path) -> tuple[Any, list[Any]]:
+    """The clinic's ingest API and its processor's ``/attestation`` (what the device checks)."""
+    from bedside.privacy import Identity, PartyKind
+    from bedside.server import create_app
+    from bedside.server.ingest import IngestService
+    from bedside.server.processor import LocalDecryptor, processor_app
+    from bedside.store import create_store
+
+    clinic = Identity.generate(PartyKind.CLINIC_SERVICE)
+    store = create_store(f"sqlite:///{db}")
+    service = IngestService(store.engine, clinic, LocalDecryptor(clinic))
+    servers = [
+        _serve(create_app(store, ingest=service), port),
+        _serve(processor_app(clinic.encryption_only()), processor_port),
+    ]
+    return clinic, servers
+
+
+def _agent(work: Path, port: int, processor_port: int, chunk_days: int) -> dict[str, Any]:
     """The device agent process: start-up, warm agent, then the year (see the module doc)."""
     cpu0, wall0 = time.process_time(), time.perf_counter()
     import httpx
@@ -126,9 +134,17 @@ def _agent(work: Path, port: int, chunk_days: int) -> dict[str, Any]:
     from bedside.biomarkers.chunked import extract_multimodal_chunked
     from bedside.device import DeviceAgent, DevicePipeline, HttpTransport, LocalVault
     from bedside.device.raw_store import RawFileSource
+    from bedside.device.release_gate import HttpProcessorReports, ReleaseGate
     from bedside.device.resources import ResourceMeter
     from bedside.models import EpisodeRiskModel
-    from bedside.privacy import Identity, PartyKind, PublicIdentity, Scope, issue_consent
+    from bedside.privacy import (
+        Identity,
+        PartyKind,
+        PublicIdentity,
+        ReleasePolicy,
+        Scope,
+        issue_consent,
+    )
 
     model = EpisodeRiskModel.load(work / "model")
     startup = {
@@ -152,7 +168,10 @@ def _agent(work: Path, port: int, chunk_days: int) -> dict[str, Any]:
     http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0)
     http.post("/ingest/consents", json={"token": token}).raise_for_status()
     vault = LocalVault(work / "device.db", os.urandom(32))
-    agent = DeviceAgent(patient, clinic, grant, vault)
+    # no TEE here: the processor is unattested, released to under the development policy
+    processor = httpx.Client(base_url=f"http://127.0.0.1:{processor_port}", timeout=60.0)
+    gate = ReleaseGate(ReleasePolicy(allow_unattested=True), HttpProcessorReports(processor))
+    agent = DeviceAgent(patient, clinic, grant, vault, release=gate)
     transport = HttpTransport(http)
     pipeline = DevicePipeline(
         model,
@@ -171,11 +190,11 @@ def _agent(work: Path, port: int, chunk_days: int) -> dict[str, Any]:
     queued = agent.queue_findings(findings)
     delivered = 0
     while agent.outbox.pending():
-        report = agent.outbox.deliver(transport)
+        report = agent.deliver(transport)
         meter.add_bytes(report.bytes_sent)
         delivered += report.delivered
-        if report.dead:
-            raise RuntimeError(f"{report.dead} envelopes refused by the clinic")
+        if report.dead or report.held or report.withdrawn:
+            raise RuntimeError(f"envelopes refused, held or withdrawn: {report}")
     usage = meter.stop(len(findings))
     year_peak = _memory_mb()[1]
 
@@ -200,6 +219,7 @@ def _agent(work: Path, port: int, chunk_days: int) -> dict[str, Any]:
     assert batch_table.n_days == table_days
     vault.close()
     http.close()
+    processor.close()
     return {
         "startup": startup,
         "warm_rss_mb": warm_rss,
@@ -224,10 +244,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--chunk-days", type=int, default=7, help="local days per chunk")
-    parser.add_argument("--agent", nargs=2, metavar=("WORKDIR", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--agent", nargs=3, help=argparse.SUPPRESS)  # workdir, ports
     args = parser.parse_args()
     if args.agent:
-        print(json.dumps(_agent(Path(args.agent[0]), int(args.agent[1]), args.chunk_days)))
+        work, port, processor_port = Path(args.agent[0]), int(args.agent[1]), int(args.agent[2])
+        print(json.dumps(_agent(work, port, processor_port, args.chunk_days)))
         return 0
 
     from bedside.device.raw_store import write_raw_store
@@ -243,17 +264,18 @@ def main() -> int:
         write_raw_store(year.frames, work / "store")
         sizes = ", ".join(f"{m.value} {raw_size(fr)}" for m, fr in year.frames.items())
         print(f"set-up (not measured, {time.perf_counter() - t0:.0f} s): model trained; {sizes}")
-        port = _free_port()
-        clinic, server = _serve_clinic(port, work / "clinic.db")
+        port, processor_port = _free_port(), _free_port()
+        clinic, servers = _serve_clinic(port, processor_port, work / "clinic.db")
         (work / "clinic.json").write_text(clinic.public.to_json())
-        command = [sys.executable, __file__, "--agent", str(work), str(port)]
+        command = [sys.executable, __file__, "--agent", str(work), str(port), str(processor_port)]
         child = subprocess.run(
             [*command, "--chunk-days", str(args.chunk_days)],
             capture_output=True,
             text=True,
             check=False,
         )
-        server.should_exit = True
+        for server in servers:
+            server.should_exit = True
         if child.returncode != 0:
             print(child.stderr, file=sys.stderr)
             return 1

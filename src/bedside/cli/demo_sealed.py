@@ -23,6 +23,7 @@ from rich.progress import Progress
 
 from bedside.audit import verify_audit_log
 from bedside.device import DeviceAgent, DeviceRun, HttpTransport, LocalVault
+from bedside.device.release_gate import HttpProcessorReports, ReleaseGate
 from bedside.privacy import (
     Identity,
     PartyKind,
@@ -88,11 +89,15 @@ def deliver_sealed(
             )
             service.register_consent(token)
             vault = LocalVault(Path(tmp) / f"{pid}.db", os.urandom(32))
-            agent = DeviceAgent(patient, clinic.public, grant, vault, clock=lambda: end)
+            # the device checks the processor's report itself before each delivery pass
+            gate = ReleaseGate(DEMO_POLICY, HttpProcessorReports(processor))
+            agent = DeviceAgent(
+                patient, clinic.public, grant, vault, clock=lambda: end, release=gate
+            )
             agent.queue_findings(run.findings)
-            report = agent.outbox.deliver(transport)
+            report = agent.deliver(transport)
             sent_bytes += report.bytes_sent
-            if agent.outbox.pending() or report.dead:
+            if agent.outbox.pending() or report.dead or report.held or report.withdrawn:
                 raise RuntimeError(f"sealed delivery for {pid} did not complete: {report}")
             vault.close()
             findings = store.findings.list_for_patient(pid)

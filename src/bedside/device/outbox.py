@@ -26,6 +26,7 @@ __all__ = ["DeliveryReport", "HttpTransport", "Outbox", "Transport", "TransportR
 _PENDING = "outbox"
 _DEAD = "dead_letter"
 _RECEIPTS = "receipt"
+_WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,20 @@ class HttpTransport:
 
 @dataclass
 class DeliveryReport:
-    """What one `Outbox.deliver` pass did."""
+    """What one `Outbox.deliver` pass did.
+
+    ``held`` and ``withdrawn`` are counted by `DeviceAgent.deliver` (release checks before the
+    outbox is touched); ``reason`` is its one-line explanation of why sending was allowed or not.
+    """
 
     delivered: int = 0
     duplicates: int = 0
     deferred: int = 0
     dead: int = 0
     bytes_sent: int = 0
+    held: int = 0
+    withdrawn: int = 0
+    reason: str = ""
 
 
 class Outbox:
@@ -116,6 +124,20 @@ class Outbox:
     def dead_letters(self) -> list[tuple[str, str]]:
         """(envelope id, refusal reason) of envelopes the clinic refused."""
         return [(k, json.loads(v)["reason"]) for k, v in self.vault.items(_DEAD)]
+
+    def withdraw(self, envelope_id: str, reason: str) -> None:
+        """Take a queued envelope out of delivery for good (it is never sent), keeping it with
+        the reason in the withdrawn list the patient can see (e.g. its consent was revoked)."""
+        raw = self.vault.get(_PENDING, envelope_id)
+        if raw is None:
+            return
+        kept = {"sealed": json.loads(raw)["sealed"], "reason": reason}
+        self.vault.put(_WITHDRAWN, envelope_id, json.dumps(kept).encode())
+        self.vault.delete(_PENDING, envelope_id)
+
+    def withdrawn(self) -> list[tuple[str, str]]:
+        """(envelope id, reason) of envelopes withdrawn before sending."""
+        return [(k, json.loads(v)["reason"]) for k, v in self.vault.items(_WITHDRAWN)]
 
     def receipt(self, envelope_id: str) -> str | None:
         """The kept receipt of a delivered envelope."""
