@@ -21,4 +21,5 @@ def test_federated_sites_come_close_to_centralised(depresjon_dir: Path) -> None:
         assert row.auroc.estimate > 0.6  # the actigraphy carries signal on this subset
     # Sites hold both classes (stratified dealing), so FedAvg has no single-class clients.
     assert abs(central.auroc.estimate - federated.auroc.estimate) < 0.1
-    assert federated.upload_bytes is not None and federated.upload_bytes > 0
+    assert federated.upload_bytes is not None
+    assert federated.upload_bytes > 0
