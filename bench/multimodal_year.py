@@ -47,8 +47,10 @@ def make_patient_year(seed: int = 0) -> PatientYear:
         n_days=DAYS,
         seed=seed,
         episode_fraction=1.0,
-        # the patient-year is without audio
-        extra_modalities=tuple(m for m in SYNTHETIC_EXTRA_MODALITIES if m is not Modality.VOICE),
+        # the patient-year is without audio (and predates the text entries)
+        extra_modalities=tuple(
+            m for m in SYNTHETIC_EXTRA_MODALITIES if m not in (Modality.VOICE, Modality.LANGUAGE)
+        ),
     )
     patient = generate_patient(config, 0)
     return PatientYear(frames=patient.frames(), zone=config.zone)

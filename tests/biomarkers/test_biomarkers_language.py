@@ -83,7 +83,7 @@ def test_daily_rates_equal_hand_counts_on_local_days() -> None:
     # under min_words (10): no rates, but the words and the similarity are kept
     assert np.isnan(fps[3])
     assert np.isnan(fps[2])
-    np.testing.assert_allclose(table.coverage[Modality.LANGUAGE], [18 / 50, 11 / 50, 0, 1 / 50])
+    np.testing.assert_allclose(table.coverage[Modality.LANGUAGE], [18 / 20, 11 / 20, 0, 1 / 20])
 
 
 def test_daily_similarity_is_the_mean_over_the_days_entries() -> None:

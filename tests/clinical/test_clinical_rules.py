@@ -18,6 +18,7 @@ from bedside.clinical import (
 from bedside.clinical.protocol import MeasurementTrigger
 from bedside.domain import (
     MedicationRecord,
+    Modality,
     Priority,
     Recommendation,
     RecommendationStatus,
@@ -209,6 +210,18 @@ def test_three_low_days_route_to_care_coordinator() -> None:
 )
 def test_no_gap_recommendation(covs: list[float]) -> None:
     assert not run(["data_gap"], _gap_ctx(covs)).new
+
+
+def test_days_without_journal_entries_are_not_a_data_gap() -> None:
+    days = days_before(DAY, 13)
+    findings = [
+        make_finding(d).model_copy(
+            update={"coverage": {Modality.ACTIGRAPHY: 0.9, Modality.LANGUAGE: lang}}
+        )
+        for d, lang in zip(days, [0.9] * 10 + [0.0] * 3, strict=True)
+    ]
+    ctx = PatientContext(PATIENT, DAY, finding=findings[-1], history=tuple(findings[:-1]))
+    assert not run(["data_gap"], ctx).new
 
 
 def test_missing_findings_count_as_gap_days() -> None:

@@ -102,6 +102,11 @@ EPISODE_DIRECTIONS: dict[Modality, dict[str, int]] = {
     Modality.TYPING: {"typing.iki_median_ms": 1},
     Modality.CORTISOL: {"cortisol.mean_nmol_l": 1},
     Modality.VOICE: {"voice.f0_sd_st": -1, "voice.pause_share": 1},
+    Modality.LANGUAGE: {
+        "language.first_person_singular_pct": 1,
+        "language.absolutist_pct": 1,
+        "language.negative_emotion_pct": 1,
+    },
 }
 
 

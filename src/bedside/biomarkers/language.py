@@ -17,7 +17,8 @@ Per local day (the day an entry was written, in the patient's zone):
 * ``language.phq9_<symptom>_similarity``: mean over the day's non-empty entries of the
   entry's similarity to the symptom, cosine in [-1, 1].
 
-Coverage = the day's words / ``target_words`` (default 50), capped at 1; days without entries
+Coverage = the day's words / ``target_words`` (default 20), capped at 1, so that a day under
+``min_words`` (10) is under the trend monitor's 0.5 coverage floor; days without entries
 are NaN with coverage 0. Only these numbers leave this module: no text, token or embedding.
 
 No generative model is used anywhere in Bedside's language path.
@@ -176,7 +177,7 @@ def daily_language_from_entries(
     analysis: EntryAnalysis,
     *,
     min_words: int = 10,
-    target_words: int = 50,
+    target_words: int = 20,
 ) -> DailyBiomarkerTable:
     """Daily language biomarkers from analysed entries.
 
@@ -256,7 +257,7 @@ def daily_language(
     encoder: EntryEncoder | None = None,
     similarity: bool = True,
     min_words: int = 10,
-    target_words: int = 50,
+    target_words: int = 20,
 ) -> DailyBiomarkerTable:
     """Daily language biomarkers of a patient's entries (each read once, then not kept).
 

@@ -24,6 +24,7 @@ from bedside.sensors.synthetic_config import CohortConfig
 from bedside.sensors.synthetic_cortisol import generate_cortisol_samples
 from bedside.sensors.synthetic_glucose import synthetic_glucose
 from bedside.sensors.synthetic_gps import generate_gps
+from bedside.sensors.synthetic_language import generate_text_entries
 from bedside.sensors.synthetic_minutes import render_actigraphy
 from bedside.sensors.synthetic_phone import generate_keystrokes, generate_screen_events
 from bedside.sensors.synthetic_plan import PatientPlan, make_plan
@@ -46,6 +47,7 @@ _MODALITY_STREAM = {
     Modality.HEART_RATE: 16,
     Modality.GLUCOSE: 17,
     Modality.VOICE: 18,
+    Modality.LANGUAGE: 19,
 }
 
 
@@ -111,6 +113,15 @@ def _extra_frame(
             patient_id=pid,
             clips_per_day=config.voice_clips_per_day,
             clip_s=config.voice_clip_s,
+        )
+    if modality is Modality.LANGUAGE:
+        return generate_text_entries(
+            rng,
+            days,
+            config.zone,
+            severity,
+            patient_id=pid,
+            entry_day_prob=config.text_entry_day_prob,
         )
     if modality is Modality.CORTISOL:
         return generate_cortisol_samples(

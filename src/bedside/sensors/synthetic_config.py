@@ -37,10 +37,11 @@ SYNTHETIC_EXTRA_MODALITIES: tuple[Modality, ...] = (
     Modality.HEART_RATE,
     Modality.GLUCOSE,
     Modality.VOICE,
+    Modality.LANGUAGE,
 )
 """Modalities the generator can add to the actigraphy (each from its own seeded stream): every
 modality of the issue. Voice is short speech clips (`voice_clips_per_day` of `voice_clip_s`),
-which the device analyses and discards."""
+which the device analyses and discards; language is journal entries (text), likewise."""
 
 DEFAULT_EXTRA_MODALITIES: tuple[Modality, ...] = (
     Modality.STEPS,
@@ -254,6 +255,13 @@ class CohortConfig(BaseModel):
         "discarded; one keeps a 60-day clinic cheap).",
     )
     voice_clip_s: float = Field(10.0, ge=2, le=60, description="Length of each speech clip, s.")
+    text_entry_day_prob: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Probability that the patient writes a journal entry on a day (each entry "
+        "costs the device about 15 ms of CPU for its embedding).",
+    )
 
     @field_validator("extra_modalities")
     @classmethod
