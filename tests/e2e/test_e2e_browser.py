@@ -168,7 +168,9 @@ def test_clinician_triages_from_queue_to_charts_to_actions(
     page.get_by_role("button", name="Log out").click()
 
     _log_in(page, clinic, "aud-a")
-    page.goto(f"{clinic.url}/audit?action=recommendation.status")
+    assert page.url == f"{clinic.url}/audit"  # the auditor's home page
+    page.get_by_label("Action").select_option("recommendation.status")
+    page.get_by_role("button", name="Filter").click()
     audit = page.locator("#audit tbody tr")
     assert audit.count() == 2
     newest = audit.first.inner_text()

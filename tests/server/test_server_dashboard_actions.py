@@ -156,6 +156,8 @@ def test_audit_view_is_for_auditors_and_shows_chain_and_attestation(setup: Any) 
         data={"action": "dismiss", "reason": "cds-not-applicable"},
     )
     assert _client(app, kit).get("/audit").status_code == 403
+    home = _client(app, kit, "aud-test").get("/", headers={"Accept": "text/html"})
+    assert (home.status_code, home.headers["location"]) == (303, "/audit")
     page = _client(app, kit, "aud-test").get("/audit", params={"action": "recommendation.status"})
     assert page.status_code == 200
     assert "intact" in page.text

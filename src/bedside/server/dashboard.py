@@ -32,7 +32,7 @@ from typing import Any
 
 import jinja2
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from bedside.clinical import AlertBudget
 from bedside.clinical.feedback import NON_ADHERENCE_REASONS
@@ -204,15 +204,18 @@ def dashboard_router(
             and team.clinician_for(r.patient_id, r.route) == who.id
         )
 
-    @router.get("/", response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse, response_model=None)
     def queue(
         request: Request,
         who: Principal = Depends(principal),  # noqa: B008 -- a per-app dependency
         role: str = "",
         protocol: str = "",
-    ) -> HTMLResponse:
+    ) -> HTMLResponse | RedirectResponse:
         assert access is not None  # principal() refused otherwise
         action = "access.queue"
+        browser = "text/html" in request.headers.get("accept", "")
+        if browser and not who.may(Permission.VIEW_QUEUE) and who.may(Permission.READ_AUDIT):
+            return RedirectResponse("/audit", status_code=303)  # an auditor's home page
         access.require(request, who, Permission.VIEW_QUEUE, action)
         now = clock()
         recs = store.recommendations.list_open(as_of=now)
