@@ -98,7 +98,8 @@ def _reference(what: Mapping[str, Any]) -> str:
 
 
 def provenance_chain(store: Store, target: str) -> list[dict[str, Any]]:
-    """The Provenance records behind `target`, following entity sources back (breadth first).
+    """The Provenance records behind `target`, following entity sources back (breadth first;
+    the records of one resource newest first).
 
     Each item: ``target``, ``recorded``, ``agents`` (type: reference), ``sources`` (references or
     raw-stream labels), ``activity`` and ``policy`` -- for display; at most `_CHAIN_DEPTH` levels.
@@ -118,7 +119,10 @@ def provenance_chain(store: Store, target: str) -> list[dict[str, Any]]:
             if ref in seen:
                 continue
             seen.add(ref)
-            for prov in sorted(by_target.get(ref, []), key=lambda p: str(p.get("recorded"))):
+            newest_first = sorted(
+                by_target.get(ref, []), key=lambda p: str(p.get("recorded")), reverse=True
+            )
+            for prov in newest_first:
                 sources = [_reference(e.get("what", {})) for e in prov.get("entity", [])]
                 agents = [
                     (
