@@ -146,3 +146,21 @@ def test_stale_run_longer_than_the_margin_is_carried_across_chunks() -> None:
         _assert_same(batch, chunked)
     # the stuck days have (almost) no kept position: only the run's first minutes survive
     assert batch.coverage[Modality.GPS][1] == 0.0
+
+
+def test_blockwise_mobility_work_does_not_change_a_bit(
+    frames: dict[Modality, RawFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Places, home and the daily sums are computed over blocks of minutes and days; tiny
+    blocks (many boundaries) give the same table as blocks larger than the record."""
+    from bedside.biomarkers import mobility, mobility_places
+
+    gps = frames[Modality.GPS]
+    assert isinstance(gps, GpsFrame)
+    monkeypatch.setattr(mobility_places, "_BLOCK", 1 << 30)
+    monkeypatch.setattr(mobility, "_BLOCK_DAYS", 10_000)
+    whole = daily_mobility(gps)
+    monkeypatch.setattr(mobility_places, "_BLOCK", 997)
+    monkeypatch.setattr(mobility, "_BLOCK_DAYS", 1)
+    _assert_same(whole, daily_mobility(gps))
+    assert np.isfinite(whole.values["mobility.home_time_frac"]).any()

@@ -73,13 +73,15 @@ def _per_day_mean(day: IntArray, x: FloatArray, n: FloatArray, n_days: int) -> F
         return np.asarray(np.bincount(day, weights=x, minlength=n_days) / n)
 
 
-def _entropy(
-    day: IntArray, label: IntArray, n_days: int, k: int
-) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Entropy (nats), normalised entropy and count of places per day from placed minutes."""
-    table = np.bincount(day * max(k, 1) + label, minlength=n_days * max(k, 1)).reshape(
+def _place_table(day: IntArray, label: IntArray, n_days: int, k: int) -> IntArray:
+    """Placed minutes per (day, place), shape (n_days, max(k, 1))."""
+    return np.bincount(day * max(k, 1) + label, minlength=n_days * max(k, 1)).reshape(
         n_days, max(k, 1)
     )
+
+
+def _entropy_of(table: IntArray) -> tuple[FloatArray, FloatArray]:
+    """Entropy (nats) and normalised entropy of each day's placed minutes (a `_place_table`)."""
     total = table.sum(axis=1).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = table / total[:, None]
@@ -90,7 +92,23 @@ def _entropy(
         norm = np.where(visited > 1, ent / np.log(np.maximum(visited, 2)), 0.0)
     ent = np.where(total > 0, ent, np.nan).astype(np.float64)
     norm = np.where(total > 0, norm, np.nan).astype(np.float64)
-    return ent, norm, table.astype(np.int64)
+    return ent, norm
+
+
+_BLOCK_DAYS = 28
+"""Local days per block of per-minute work."""
+
+
+def _day_blocks(
+    local_day: IntArray, first_day: int, n_days: int
+) -> list[tuple[int, int, int, int]]:
+    """Blocks of whole local days: (first minute, end minute, first day row, end day row)."""
+    out = []
+    for d0 in range(0, n_days, _BLOCK_DAYS):
+        d1 = min(d0 + _BLOCK_DAYS, n_days)
+        a, b = np.searchsorted(local_day, [first_day + d0, first_day + d1], side="left")
+        out.append((int(a), int(b), d0, d1))
+    return out
 
 
 def _window_sinusoid_energy(
@@ -153,17 +171,32 @@ def _circadian_movement(track: MinuteTrack, settings: GpsSettings, n_days: int) 
     are NaN.
     """
     out = np.full(n_days, np.nan)
-    valid = track.valid
-    if not valid.any():
+    n = track.latitude_deg.size
+    if n == 0:
         return out
-    hour = np.arange(track.latitude_deg.size) // 60
-    n_hours = int(hour[-1]) + 1
-    cnt = np.bincount(hour[valid], minlength=n_hours).astype(np.float64)
+    n_hours = (n - 1) // 60 + 1
+    cnt_i = np.zeros(n_hours, dtype=np.int64)
+    lat_sum, lon_sum = np.zeros(n_hours), np.zeros(n_hours)
+    # blocks of whole hours: each hour's sum adds its own minutes in order, as one pass would
+    step = 60 * 24 * _BLOCK_DAYS
+    for a in range(0, n, step):
+        b = min(a + step, n)
+        lat, lon = track.latitude_deg[a:b], track.longitude_deg[a:b]
+        valid = np.isfinite(lat)
+        hour = np.flatnonzero(valid) // 60 + a // 60
+        h0, h1 = a // 60, (b - 1) // 60 + 1
+        cnt_i[h0:h1] = np.bincount(hour, minlength=n_hours)[h0:h1]
+        lat_sum[h0:h1] = np.bincount(hour, weights=lat[valid], minlength=n_hours)[h0:h1]
+        lon_sum[h0:h1] = np.bincount(hour, weights=lon[valid], minlength=n_hours)[h0:h1]
+    if not cnt_i.any():
+        return out
+    cnt = cnt_i.astype(np.float64)
     ok_h = cnt > 0
     safe = np.maximum(cnt, 1.0)
-    hlat = np.bincount(hour[valid], weights=track.latitude_deg[valid], minlength=n_hours) / safe
-    hlon = np.bincount(hour[valid], weights=track.longitude_deg[valid], minlength=n_hours) / safe
-    hday = track.grid.day_index[np.minimum(np.arange(n_hours) * 60, hour.size - 1)]
+    hlat = lat_sum / safe
+    hlon = lon_sum / safe
+    at = np.minimum(np.arange(n_hours) * 60, n - 1)
+    hday = track.grid.local_day[at] - track.grid.first_day
     omega = 2.0 * np.pi / np.linspace(23.5, 24.5, 11)
     t_h = np.arange(n_hours, dtype=np.float64)
     days = np.arange(n_days)
@@ -195,44 +228,64 @@ def mobility_from_track(
             coverage={Modality.GPS: np.zeros(0)},
         )
     places: Places = find_places(track, settings)
-    valid = track.valid
-    vi = np.flatnonzero(valid)
-    day = grid.day_index
-    dv = day[vi]
-    n_valid = np.bincount(dv, minlength=n_days).astype(np.float64)
+    # Per-minute work runs over blocks of whole local days (bounded temporaries on a
+    # patient-year); every quantity is a per-day sum, mean or maximum of the day's own minutes
+    # in order, so the blocking does not change a bit of it.
+    n_valid_i = np.zeros(n_days, dtype=np.int64)
+    distance = np.zeros(n_days)
+    clat, clon = np.full(n_days, np.nan), np.full(n_days, np.nan)
+    rog2 = np.full(n_days, np.nan)
+    var = np.full(n_days, np.nan)
+    at_home_i = np.zeros(n_days, dtype=np.int64)
+    far = np.full(n_days, np.nan)
+    k = places.n_places
+    table = np.zeros((n_days, max(k, 1)), dtype=np.int64)
+    for a, b, d0, d1 in _day_blocks(grid.local_day, grid.first_day, n_days):
+        day = grid.local_day[a:b] - grid.first_day
+        valid = np.isfinite(track.latitude_deg[a:b])
+        vi = np.flatnonzero(valid)
+        dv = day[vi]
+        nv = np.bincount(dv, minlength=n_days).astype(np.float64)
+        n_valid_i[d0:d1] = nv[d0:d1].astype(np.int64)
+        lat, lon = track.latitude_deg[a:b][vi], track.longitude_deg[a:b][vi]
+        step, jump = track.step_m[a:b], track.jump[a:b]
+        moving = np.flatnonzero(np.isfinite(step) & ~jump)
+        distance[d0:d1] = np.bincount(day[moving], weights=step[moving], minlength=n_days)[d0:d1]
+        # Radius of gyration about the day's centre of mass (mean latitude and longitude).
+        blat = _per_day_mean(dv, lat, nv, n_days)
+        blon = _per_day_mean(dv, lon, nv, n_days)
+        clat[d0:d1], clon[d0:d1] = blat[d0:d1], blon[d0:d1]
+        d2 = haversine_m(lat, lon, blat[dv], blon[dv]) ** 2
+        rog2[d0:d1] = _per_day_mean(dv, d2, nv, n_days)[d0:d1]
+        spread = (lat - blat[dv]) ** 2 + (lon - blon[dv]) ** 2
+        var[d0:d1] = _per_day_mean(dv, spread, nv, n_days)[d0:d1]
+        if places.home >= 0:
+            at_home_i[d0:d1] = np.bincount(day[places.at_home[a:b]], minlength=n_days)[d0:d1]
+            hd = haversine_m(
+                lat, lon, places.latitude_deg[places.home], places.longitude_deg[places.home]
+            )
+            np.fmax.at(far, dv, hd / 1e3)
+        lab = places.label[a:b]
+        placed = np.flatnonzero(lab >= 0)
+        table[d0:d1] = _place_table(day[placed], lab[placed], n_days, k)[d0:d1]
+    n_valid = n_valid_i.astype(np.float64)
     lengths = day_lengths_min(grid.first_day, n_days, grid.zone)
     coverage = np.clip(n_valid / lengths, 0.0, 1.0)
-    lat, lon = track.latitude_deg[vi], track.longitude_deg[vi]
 
     values: dict[str, FloatArray] = {}
-    moving = np.flatnonzero(track.moving)
-    values["mobility.distance_km"] = (
-        np.bincount(day[moving], weights=track.step_m[moving], minlength=n_days) / 1000.0
-    )
-    # Radius of gyration about the day's centre of mass (mean latitude and longitude).
-    clat = _per_day_mean(dv, lat, n_valid, n_days)
-    clon = _per_day_mean(dv, lon, n_valid, n_days)
-    d2 = haversine_m(lat, lon, clat[dv], clon[dv]) ** 2
-    values["mobility.radius_gyration_km"] = np.sqrt(_per_day_mean(dv, d2, n_valid, n_days)) / 1e3
-    var = _per_day_mean(dv, (lat - clat[dv]) ** 2 + (lon - clon[dv]) ** 2, n_valid, n_days)
+    values["mobility.distance_km"] = distance / 1000.0
+    values["mobility.radius_gyration_km"] = np.sqrt(rog2) / 1e3
     values["mobility.location_variance_log"] = np.log(np.maximum(var, _VARIANCE_FLOOR_DEG2))
 
     if places.home >= 0:
-        at_home = np.bincount(day[places.at_home], minlength=n_days).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            values["mobility.home_time_frac"] = at_home / n_valid
-        hd = haversine_m(
-            lat, lon, places.latitude_deg[places.home], places.longitude_deg[places.home]
-        )
-        far = np.full(n_days, np.nan)
-        np.fmax.at(far, dv, hd / 1e3)
+            values["mobility.home_time_frac"] = at_home_i.astype(np.float64) / n_valid
         values["mobility.max_home_dist_km"] = far
     else:
         values["mobility.home_time_frac"] = np.full(n_days, np.nan)
         values["mobility.max_home_dist_km"] = np.full(n_days, np.nan)
 
-    placed = np.flatnonzero(places.label >= 0)
-    ent, norm, table = _entropy(day[placed], places.label[placed], n_days, places.n_places)
+    ent, norm = _entropy_of(table)
     values["mobility.location_entropy"] = ent
     values["mobility.location_entropy_norm"] = norm
     n_sig = (table >= settings.min_place_min).sum(axis=1).astype(np.float64)

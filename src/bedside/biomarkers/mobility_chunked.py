@@ -21,10 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bedside.biomarkers.chunked import chunk_days_of
-from bedside.biomarkers.epochs import local_days, local_midnight_utc
+from bedside.biomarkers.epochs import MinuteGrid, local_days, local_midnight_utc
 from bedside.biomarkers.gps_track import GpsSettings, MinuteTrack, _local_grid, minute_track
 from bedside.biomarkers.mobility import mobility_from_track
 from bedside.domain import DailyBiomarkerTable, InputFormatError, Modality
+from bedside.domain.daily import FloatArray
 from bedside.domain.gps_samples import GpsFrame
 from bedside.domain.raw_source import RawSource
 
@@ -73,6 +74,38 @@ def _open_run(frame: GpsFrame, before_utc: int, settings: GpsSettings) -> _RunSt
         float(frame.latitude_deg[first]),
         float(frame.longitude_deg[first]),
         float(frame.accuracy_m[first]),
+    )
+
+
+def _year_grid(first_minute: int, n: int, zone: str, counts: FloatArray) -> MinuteGrid:
+    """`_local_grid` of the whole track, built a block of minutes at a time.
+
+    Every label is a function of the minute's UTC instant alone (local day, wall-clock minute,
+    minutes since local midnight, UTC offset), so the blocks' labels are the whole grid's.
+    """
+    local_day = np.empty(n, dtype=np.int64)
+    wall_min = np.empty(n, dtype=np.int64)
+    elapsed_min = np.empty(n, dtype=np.int64)
+    offset_s = np.empty(n, dtype=np.int64)
+    step = 1 << 16
+    for a in range(0, n, step):
+        b = min(a + step, n)
+        part = _local_grid(first_minute + a, b - a, zone, counts[a:b])
+        local_day[a:b] = part.local_day
+        wall_min[a:b] = part.wall_min
+        elapsed_min[a:b] = part.elapsed_min
+        offset_s[a:b] = part.offset_s
+    first_day = int(local_day[0])
+    return MinuteGrid(
+        zone=zone,
+        start_utc=first_minute * 60,
+        counts=counts,
+        local_day=local_day,
+        wall_min=wall_min,
+        elapsed_min=elapsed_min,
+        offset_s=offset_s,
+        first_day=first_day,
+        n_days=int(local_day[-1]) - first_day + 1,
     )
 
 
@@ -156,7 +189,7 @@ def daily_mobility_chunked(
     first = base + i0
     obs = observed[i0:i1]
     track = MinuteTrack(
-        grid=_local_grid(first, i1 - i0, zone, counts[i0:i1]),
+        grid=_year_grid(first, i1 - i0, zone, counts[i0:i1]),
         latitude_deg=lat[i0:i1],
         longitude_deg=lon[i0:i1],
         observed_min=np.where(obs >= 0, obs - first, -1),

@@ -54,6 +54,14 @@ class Places:
         return int(self.minutes.size)
 
 
+_BLOCK = 1 << 16
+"""Minutes per block of per-minute work (about 45 days; temporaries of a few MB)."""
+
+
+def _blocks(n: int) -> list[tuple[int, int]]:
+    return [(a, min(a + _BLOCK, n)) for a in range(0, n, _BLOCK)]
+
+
 def _project(lat: FloatArray, lon: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Sinusoidal projection, metres: exact distances locally, anywhere on Earth."""
     phi = np.radians(lat)
@@ -75,22 +83,38 @@ def find_places(track: MinuteTrack, settings: GpsSettings) -> Places:
     Places
     """
     n = track.latitude_deg.size
+    lat_all, lon_all = track.latitude_deg, track.longitude_deg
     valid = track.valid
     stationary = valid & ~track.moving
-    idx = np.flatnonzero(stationary)
     label = np.full(n, -1, dtype=np.int64)
     empty = np.zeros(0)
-    if idx.size == 0:
+    if not stationary.any():
         return Places(empty, empty, empty, label, -1, np.zeros(n, dtype=bool))
-    x, y = _project(track.latitude_deg[idx], track.longitude_deg[idx])
+    # Per-minute work runs in blocks (bounded temporaries on a patient-year); element-wise
+    # steps do not depend on the blocking, the cells are the sorted distinct keys (as np.unique
+    # gives them), and sums add minutes in order into one accumulator (np.add.at), exactly as
+    # one bincount over all minutes would.
     cell = settings.place_radius_m / 2.0
-    ix = np.floor(x / cell).astype(np.int64)
-    iy = np.floor(y / cell).astype(np.int64)
-    key = ix * (1 << 32) + (iy + (1 << 31))
-    cells, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+
+    def cell_keys(a: int, b: int) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
+        at = np.flatnonzero(stationary[a:b]) + a
+        x, y = _project(lat_all[at], lon_all[at])
+        ix = np.floor(x / cell).astype(np.int64)
+        iy = np.floor(y / cell).astype(np.int64)
+        return ix * (1 << 32) + (iy + (1 << 31)), x, y, at
+
+    cells = np.unique(np.concatenate([np.unique(cell_keys(a, b)[0]) for a, b in _blocks(n)]))
+    counts = np.zeros(cells.size, dtype=np.int64)
+    sum_x, sum_y = np.zeros(cells.size), np.zeros(cells.size)
+    for a, b in _blocks(n):
+        key, x, y, _ = cell_keys(a, b)
+        inverse = np.searchsorted(cells, key)
+        counts += np.bincount(inverse, minlength=cells.size)
+        np.add.at(sum_x, inverse, x)
+        np.add.at(sum_y, inverse, y)
     w = counts.astype(np.float64)
-    cx = np.bincount(inverse, weights=x) / w
-    cy = np.bincount(inverse, weights=y) / w
+    cx = sum_x / w
+    cy = sum_y / w
     order = np.lexsort((cells, -w))  # most stationary time first, ties by key
     place_of_cell = np.full(cells.size, -1, dtype=np.int64)
     centres_x: list[float] = []
@@ -116,22 +140,33 @@ def find_places(track: MinuteTrack, settings: GpsSettings) -> Places:
             nearest = np.argmin(d2, axis=1)
             close = d2[np.arange(left.size), nearest] <= r2
             place_of_cell[left[close]] = nearest[close]
-    label[idx] = place_of_cell[inverse]
-    placed = label >= 0
-    minutes = np.bincount(label[placed], minlength=k).astype(np.float64)
+    for a, b in _blocks(n):
+        key, _, _, at = cell_keys(a, b)
+        label[at] = place_of_cell[np.searchsorted(cells, key)]
     # Place centres back to degrees (weighted means of member minutes keep the inverse exact).
+    minutes_i = np.zeros(k, dtype=np.int64)
+    night_min = np.zeros(k, dtype=np.int64)
+    lat_sum, lon_sum = np.zeros(k), np.zeros(k)
+    wall_min = track.grid.wall_min
+    for a, b in _blocks(n):
+        lab = label[a:b]
+        placed = lab >= 0
+        members = lab[placed]
+        minutes_i += np.bincount(members, minlength=k)
+        np.add.at(lat_sum, members, lat_all[a:b][placed])
+        np.add.at(lon_sum, members, lon_all[a:b][placed])
+        hour = wall_min[a:b] // 60
+        night = placed & (hour >= settings.night_start_h) & (hour < settings.night_end_h)
+        night_min += np.bincount(lab[night], minlength=k)
+    minutes = minutes_i.astype(np.float64)
     safe = np.maximum(minutes, 1.0)
-    lat_sum = np.bincount(label[placed], weights=track.latitude_deg[placed], minlength=k)
-    lon_sum = np.bincount(label[placed], weights=track.longitude_deg[placed], minlength=k)
-    lat_c: FloatArray = lat_sum.astype(np.float64) / safe
-    lon_c: FloatArray = lon_sum.astype(np.float64) / safe
-    hour = track.grid.wall_min // 60
-    night = placed & (hour >= settings.night_start_h) & (hour < settings.night_end_h)
-    night_min = np.bincount(label[night], minlength=k)
+    lat_c: FloatArray = lat_sum / safe
+    lon_c: FloatArray = lon_sum / safe
     home = int(np.argmax(night_min)) if k and night_min.max() >= settings.min_home_night_min else -1
     at_home = np.zeros(n, dtype=bool)
     if home >= 0:
-        vi = np.flatnonzero(valid)
-        d = haversine_m(track.latitude_deg[vi], track.longitude_deg[vi], lat_c[home], lon_c[home])
-        at_home[vi] = d <= settings.place_radius_m
+        for a, b in _blocks(n):
+            vb = valid[a:b]
+            d = haversine_m(lat_all[a:b][vb], lon_all[a:b][vb], lat_c[home], lon_c[home])
+            at_home[a:b][vb] = d <= settings.place_radius_m
     return Places(lat_c, lon_c, minutes, label, home, at_home)
