@@ -37,7 +37,9 @@ def frames() -> dict[Modality, RawFrame]:
         seed=5,
         episode_fraction=1.0,
         start_date=dt.date(2024, 3, 24),
-        extra_modalities=tuple(m for m in SYNTHETIC_EXTRA_MODALITIES if m is not Modality.VOICE),
+        extra_modalities=tuple(
+            m for m in SYNTHETIC_EXTRA_MODALITIES if m not in (Modality.VOICE, Modality.LANGUAGE)
+        ),
     )
     return generate_patient(config, 0).frames()
 

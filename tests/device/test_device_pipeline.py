@@ -130,7 +130,9 @@ def test_run_source_reads_chunks_and_finds_what_run_frames_finds(
         n_days=31,
         seed=12,
         episode_fraction=1.0,
-        extra_modalities=tuple(m for m in SYNTHETIC_EXTRA_MODALITIES if m is not Modality.VOICE),
+        extra_modalities=tuple(
+            m for m in SYNTHETIC_EXTRA_MODALITIES if m not in (Modality.VOICE, Modality.LANGUAGE)
+        ),
     )
     frames = generate_patient(config, 0).frames()
     batch = DevicePipeline(risk_model, device_id="dev-1").run_frames(frames)

@@ -6,7 +6,8 @@ that an extractor treats exactly as it treats the whole frame on the days the pa
 
 Rules (all intervals half-open, UTC seconds since the Unix epoch):
 
-* Point samples (1-D sample series, GPS fixes, RR intervals, screen and key events, audio clips)
+* Point samples (1-D sample series, GPS fixes, RR intervals, screen and key events, audio
+  clips, text entries)
   are kept when their instant lies in ``[start, end)``; millisecond event times are compared with
   ``start * 1000`` and ``end * 1000``.
 * Sleep episodes are kept when they START in ``[start, end)`` (an episode belongs to the interval
@@ -34,6 +35,7 @@ from bedside.domain.rr_intervals import RRIntervalFrame
 from bedside.domain.samples import SampleFrame
 from bedside.domain.screen_events import ScreenEventFrame
 from bedside.domain.sleep_episodes import SleepEpisodeFrame
+from bedside.domain.text_entries import TextEntryFrame
 
 __all__ = ["frame_rows", "frame_span", "observed_hours_in", "slice_frame"]
 
@@ -165,6 +167,11 @@ def slice_frame(frame: RawFrame, start_utc: int, end_utc: int) -> RawFrame:
     if isinstance(frame, AudioClipFrame):
         clips = tuple(c for c in frame.clips if start_utc <= c.start_utc < end_utc)
         return dataclasses.replace(frame, clips=clips)
+    if isinstance(frame, TextEntryFrame):
+        s = _range(frame.time_utc_s, start_utc, end_utc)
+        return dataclasses.replace(
+            frame, time_utc_s=frame.time_utc_s[s].copy(), texts=frame.texts[s]
+        )
     raise InputFormatError("<memory>", f"no time slice for a {type(frame).__name__}")
 
 
@@ -206,6 +213,9 @@ def frame_span(frame: RawFrame | RRIntervalFrame) -> tuple[int, int] | None:
         if hours is not None and hours.size:
             bounds += [int(hours.min()) * 3600, int(hours.max()) * 3600 + 3599]
         return (min(bounds), max(bounds)) if bounds else None
+    if isinstance(frame, TextEntryFrame):
+        t = frame.time_utc_s
+        return (int(t[0]), int(t[-1])) if t.size else None
     if isinstance(frame, AudioClipFrame):
         if not frame.clips:
             return None
