@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 import bedside
 from bedside.clinical import AlertBudget
+from bedside.fhir.outbox import Outbox
 from bedside.server.access_control import AccessControl
 from bedside.server.access_routes import access_denied_handler, access_router
 from bedside.server.audit_view import audit_view_router
@@ -46,6 +47,7 @@ def create_app(
     alert_budget: AlertBudget | None = None,
     model_dir: Path | None = None,
     smart: SmartLaunch | None = None,
+    ehr_outbox: Outbox | None = None,
 ) -> FastAPI:
     """Build the Bedside server application on a store.
 
@@ -78,6 +80,9 @@ def create_app(
     smart : SmartLaunch, optional
         Registration with the clinic's EHRs: serves the SMART EHR launch (``/smart/launch``,
         ``/smart/callback``; needs `access`).
+    ehr_outbox : Outbox, optional
+        The FHIR outbox to the EHR: clinicians' decisions on recommendations (Task status,
+        snooze, Provenance) are queued there (`bedside.server.ehr_task_sync`).
 
     Returns
     -------
@@ -109,8 +114,12 @@ def create_app(
             store, clock=clock, access=access, budget=alert_budget, model_dir=model_dir
         )
     )
-    app.include_router(recommendation_actions_router(store, clock=clock, access=access))
-    app.include_router(dashboard_actions_router(store, clock=clock, access=access))
+    app.include_router(
+        recommendation_actions_router(store, clock=clock, access=access, outbox=ehr_outbox)
+    )
+    app.include_router(
+        dashboard_actions_router(store, clock=clock, access=access, outbox=ehr_outbox)
+    )
     if access is not None:
         secure = base.startswith("https://") if secure_cookies is None else secure_cookies
         app.include_router(access_router(access, secure_cookies=secure))

@@ -29,7 +29,9 @@ from bedside.clinical.feedback import (
     apply_feedback,
 )
 from bedside.domain import RecommendationStatus
+from bedside.fhir.outbox import Outbox
 from bedside.server.access_control import AccessControl, Permission, Principal, principal_dependency
+from bedside.server.ehr_task_sync import queue_task_updates
 from bedside.server.recommendation_actions import ALLOWED_MOVES, record_status_change
 from bedside.store import Store
 
@@ -58,9 +60,16 @@ def _same_origin(request: Request) -> bool:
 
 
 def dashboard_actions_router(
-    store: Store, *, clock: Callable[[], dt.datetime], access: AccessControl | None = None
+    store: Store,
+    *,
+    clock: Callable[[], dt.datetime],
+    access: AccessControl | None = None,
+    outbox: Outbox | None = None,
 ) -> APIRouter:
-    """The form route over `store`; without `access` it answers 401."""
+    """The form route over `store`; without `access` it answers 401.
+
+    With `outbox`, every decision (snoozes too) is queued for the EHR.
+    """
     router = APIRouter(tags=["dashboard"])
     principal = principal_dependency(access)
     codes = {r.code: r for r in NON_ADHERENCE_REASONS}
@@ -132,6 +141,8 @@ def dashboard_actions_router(
             return back(str(exc), 409)
         if action is FeedbackAction.SNOOZE:
             store.recommendations.upsert(updated)
+            if outbox is not None:
+                queue_task_updates(store, outbox, rec.id, now, snoozed_by=who.id)
             assert updated.snoozed_until is not None
             access.record(
                 request,
@@ -149,7 +160,7 @@ def dashboard_actions_router(
             return back(f"recommendation is {rec.status.value}; cannot become {status}", 409)
         text = f"{reason.code}: {reason.display}" if reason is not None else ""
         text = f"{text}. {note}" if text and note else (text or note)
-        record_status_change(store, access, request, rec, status, who.id, now, text)
+        record_status_change(store, access, request, rec, status, who.id, now, text, outbox=outbox)
         return back(_DONE[action])
 
     return router

@@ -20,9 +20,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bedside.domain import Recommendation, RecommendationStatus
+from bedside.fhir.outbox import Outbox
 from bedside.fhir.provenance import clinician_outcome_provenance, protocol_policy
 from bedside.fhir.tasks import TASK_STATUS, task_ref
 from bedside.server.access_control import AccessControl, Permission, Principal, principal_dependency
+from bedside.server.ehr_task_sync import queue_task_updates
 from bedside.store import Store
 
 __all__ = [
@@ -54,9 +56,16 @@ class StatusRequest(BaseModel):
 
 
 def recommendation_actions_router(
-    store: Store, *, clock: Callable[[], dt.datetime], access: AccessControl | None = None
+    store: Store,
+    *,
+    clock: Callable[[], dt.datetime],
+    access: AccessControl | None = None,
+    outbox: Outbox | None = None,
 ) -> APIRouter:
-    """The action route over `store`; without `access` it answers 401."""
+    """The action route over `store`; without `access` it answers 401.
+
+    With `outbox`, each change is queued for the EHR (`bedside.server.ehr_task_sync`).
+    """
     router = APIRouter(tags=["recommendations"])
     principal = principal_dependency(access)
 
@@ -84,7 +93,15 @@ def recommendation_actions_router(
         if body.status is RecommendationStatus.DISMISSED and not body.reason.strip():
             return JSONResponse({"detail": "dismissing needs a reason"}, status_code=422)
         updated = record_status_change(
-            store, access, request, rec, body.status, who.id, clock(), body.reason.strip()
+            store,
+            access,
+            request,
+            rec,
+            body.status,
+            who.id,
+            clock(),
+            body.reason.strip(),
+            outbox=outbox,
         )
         return updated.model_dump(mode="json")
 
@@ -100,12 +117,17 @@ def record_status_change(
     who: str,
     when: dt.datetime,
     reason: str,
+    *,
+    outbox: Outbox | None = None,
 ) -> Recommendation:
     """Apply an allowed status change (already authorised and checked against `ALLOWED_MOVES`).
 
     The store's status history gets who, when and why; the recommendation's FHIR Task (when
     stored) gets the matching status and a Provenance of the clinician's decision; the audit log
-    gets one ``recommendation.status`` entry with the new status and the reason.
+    gets one ``recommendation.status`` entry with the new status and the reason. With
+    `outbox`, the Task update and the Provenance are queued for the EHR right after the store
+    has the change (`bedside.server.ehr_task_sync.queue_task_updates`, which also re-queues
+    any earlier change of this recommendation whose Bundle is missing).
     """
     updated = store.recommendations.set_status(rec.id, status, who, when, reason)
     ref = task_ref(rec.id)
@@ -125,6 +147,8 @@ def record_status_change(
                 ],
             )
         )
+        if outbox is not None:
+            queue_task_updates(store, outbox, rec.id, when)
     access.record(
         request,
         actor=who,
