@@ -45,7 +45,13 @@ from bedside.federated.server_app import SecAggSettings
 from bedside.federated.simulation import FederatedRun, RunSpec, simulate
 from bedside.models.metrics_ci import Estimate, auroc, cluster_bootstrap
 
-__all__ = ["EvalRow", "evaluate_depresjon", "evaluate_synthetic", "format_table"]
+__all__ = [
+    "EvalRow",
+    "evaluate_depresjon",
+    "evaluate_sites",
+    "evaluate_synthetic",
+    "format_table",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -231,6 +237,44 @@ def evaluate_depresjon(
     )
     y = np.array([label for _, label, _ in recs], dtype=np.float64)
     ids = np.array([pid for pid, _, _ in recs])
+    return evaluate_sites(
+        raw,
+        y,
+        ids,
+        data=f"depresjon/{sites} sites",
+        sites=sites,
+        folds=folds,
+        rounds=rounds,
+        seed=seed,
+        n_bootstrap=n_bootstrap,
+        progress=say,
+    )
+
+
+def evaluate_sites(
+    raw: FloatArray,
+    y: FloatArray,
+    ids: npt.NDArray[np.str_],
+    *,
+    data: str,
+    sites: int = 5,
+    folds: int = 5,
+    rounds: int = 10,
+    seed: int = 0,
+    n_bootstrap: int = 300,
+    progress: Callable[[str], None] | None = None,
+) -> list[EvalRow]:
+    """Centralised vs FedAvg over site clients for one row per participant (subject-level CV).
+
+    Parameters
+    ----------
+    raw : ndarray, shape (n_participants, n_features)
+        Participant features (NaN allowed: imputed with the training fold's medians).
+    y : ndarray of 0/1, shape (n_participants,)
+    ids : ndarray of str
+        Participant ids (bootstrap unit).
+    """
+    say = progress or (lambda _: None)
     rng = np.random.default_rng(seed)
     fold = np.empty(y.size, dtype=np.intp)
     site = np.empty(y.size, dtype=np.intp)
@@ -268,11 +312,10 @@ def evaluate_depresjon(
         upload.extend(run.upload_bytes(r.round)[0] for r in run.records)
         wall += run.wall_seconds
         cpu += run.cpu_seconds
-    data = f"depresjon/{sites} sites"
     est_c = cluster_bootstrap(auroc, y, central, ids, n_bootstrap=n_bootstrap, seed=seed)
     est_f = cluster_bootstrap(auroc, y, federated, ids, n_bootstrap=n_bootstrap, seed=seed)
     return [
-        EvalRow(data, "centralised (5-fold, subject)", est_c),
+        EvalRow(data, f"centralised ({folds}-fold, subject)", est_c),
         EvalRow(
             data,
             f"FedAvg over sites ({rounds} rds)",
