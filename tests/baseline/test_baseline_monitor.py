@@ -12,8 +12,9 @@ from bedside.domain import ConfigurationError, DailyBiomarkerTable, PatientId, T
 
 from .conftest import PROFILE, make_table
 
-# small calibration simulations keep the tests fast; the evaluation uses the defaults
-FAST = {"n_series": 40}
+# small calibration simulations keep the tests fast (and without the estimation correction, which
+# costs about one calibration per pseudo-pool); the evaluation uses the defaults
+FAST = {"n_series": 40, "estimation_pools": 0}
 
 
 def _alarm_days(state_daily: list[list[object]]) -> list[int]:
@@ -112,6 +113,20 @@ def test_the_episode_is_kept_out_of_the_baseline() -> None:
         assert any(f.biomarker == b for f in state.trends)
     back = PersonalBaseline.from_json(state.baseline.to_json())
     assert back.median_ == state.baseline.median_
+
+
+@pytest.mark.slow
+def test_calibration_pool_grows_beyond_the_baseline_lookback() -> None:
+    """The baseline looks back 112 days, but the calibration learns from every in-control day,
+    recalibrating as that pool doubles; the default estimation correction is reported."""
+    table = make_table(6, n_days=240)
+    state = DailyTrendMonitor(n_series=20, estimation_pools=2).update(table)
+    assert state.calibration_rows == [28, 56, 112, 224]
+    assert state.calibration is not None
+    assert state.calibration.pool_days == 224 > DailyTrendMonitor().scheme.max_lookback_days
+    assert all(v > 0 for v in state.calibration.estimation_inflation)
+    with pytest.raises(ConfigurationError):
+        DailyTrendMonitor(estimation_pools=-1)
 
 
 def test_refit_schedule_and_early_days() -> None:

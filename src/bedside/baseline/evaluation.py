@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bedside.baseline.bootstrap_calibration import (
+    ESTIMATION_POOLS,
     calibrate_cusum,
     stationary_bootstrap,
     threshold_from_maxima,
@@ -319,6 +320,7 @@ class DeviceCharts:
     signature_shift_sd: float = 1.0
     prewhitening: bool = False
     recalibrate_growth: float = 2.0
+    estimation_pools: int = ESTIMATION_POOLS
 
 
 def _device_family(
@@ -350,7 +352,9 @@ def _device_family(
         for i, r in enumerate(rows):
             lo = r - start
             hi = (rows[i + 1] - start) if i + 1 < len(rows) else n_t
-            pool = _standardise(base[p, max(0, r - scheme.max_lookback_days) : r])
+            # as on the device, the calibration pool is every in-control day so far (the
+            # baseline's lookback limits the baseline, not what the simulation learns from)
+            pool = _standardise(base[p, :r])
             pool = pool[~np.isnan(pool).all(axis=1)]
             cal = calibrate_cusum(
                 pool, EVAL_BIOMARKERS, np.full(k, 1e-6), scheme, k=device.k,
@@ -358,7 +362,7 @@ def _device_family(
                 sim_days=n_mon, seed=seed + p, signature=EPISODE_SIGNATURE,
                 signature_share=device.signature_share,
                 signature_shift_sd=device.signature_shift_sd,
-                prewhitening=device.prewhitening,
+                prewhitening=device.prewhitening, estimation_pools=device.estimation_pools,
             )  # fmt: skip
             phi_day[:, lo:hi] = np.array([cal.ar1.get(b, 0.0) for b in EVAL_BIOMARKERS])[:, None]
             h[p, :k, lo:hi] = np.array([cal.thresholds[b] for b in EVAL_BIOMARKERS])[:, None]
@@ -388,13 +392,13 @@ def _device_family(
 def recalibration_rows(scheme: BaselineScheme, growth: float) -> list[int]:
     """Rows at which `DailyTrendMonitor` (re)calibrates an uninterrupted in-control series.
 
-    The first refit, then every refit at which the pool (valid days within the lookback) has grown
+    The first refit, then every refit at which the pool (all in-control days before it) has grown
     `growth`-fold since the last calibration.
     """
     rows: list[int] = []
     last = 0
     for r in scheme.refit_rows(scheme.start_days + 10 * scheme.max_lookback_days):
-        pool = min(r, scheme.max_lookback_days)
+        pool = r
         if not rows or pool >= growth * last:
             rows.append(r)
             last = pool

@@ -22,8 +22,10 @@ that day (tested against truncated tables):
 * calibration: per-patient thresholds from `calibrate_cusum` (AR(1) sieve bootstrap of the
   patient's own in-control residuals, run through this very scheme) for a family-wise budget of
   `target_rate_per_year` false alarms per patient-year: `signature_share` of it for the signature
-  chart, the rest split evenly over the biomarkers; recalibrated at a refit when the in-control
-  pool has grown by `recalibrate_growth`. Every finding carries its chart's simulated rate at the
+  chart, the rest split evenly over the biomarkers, the budgets tightened by the bootstrap
+  estimate of the pool's estimation error (`estimation_pools`); recalibrated at a refit when the
+  in-control pool (every in-control day so far, not only the baseline's lookback) has grown by
+  `recalibrate_growth`. Every finding carries its chart's simulated rate at the
   threshold in force on its detection day;
 * coverage: a day on which the biomarker's modality covered less than `min_day_coverage` of the
   day counts as missing (a half-worn day's activity total is not a change); a biomarker with no
@@ -50,7 +52,11 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from bedside.baseline.bootstrap_calibration import PatientCalibration, calibrate_cusum
+from bedside.baseline.bootstrap_calibration import (
+    ESTIMATION_POOLS,
+    PatientCalibration,
+    calibrate_cusum,
+)
 from bedside.baseline.calibration import false_alarm_rate_per_year
 from bedside.baseline.chart_family import EPISODE_SIGNATURE, prewhiten, signature_projection
 from bedside.baseline.episodes import EpisodeTrack, cusum_statistics, track_episodes
@@ -192,6 +198,10 @@ class DailyTrendMonitor:
         Design shift of the signature chart, SDs per pattern biomarker.
     prewhitening : bool
         Run the charts on AR(1)-prewhitened z (see `calibrate_cusum`; off by default).
+    estimation_pools : int
+        Pseudo-pools of the calibration's bootstrap correction for the pool's estimation error
+        (`bedside.baseline.bootstrap_calibration.plugin_inflation`); 0 turns it off. Each one
+        costs about one more calibration.
     """
 
     def __init__(
@@ -217,6 +227,7 @@ class DailyTrendMonitor:
         signature_share: float = 0.5,
         signature_shift_sd: float = 1.0,
         prewhitening: bool = False,
+        estimation_pools: int = ESTIMATION_POOLS,
     ) -> None:
         if k <= 0 or winsor <= k:
             raise ConfigurationError("need k > 0 and winsor > k")
@@ -255,6 +266,9 @@ class DailyTrendMonitor:
         self.signature_share = signature_share
         self.signature_shift_sd = signature_shift_sd
         self.prewhitening = prewhitening
+        if estimation_pools < 0:
+            raise ConfigurationError("estimation_pools must be >= 0")
+        self.estimation_pools = estimation_pools
 
     def _new_baseline(self, prior: PopulationPrior | None = None) -> PersonalBaseline:
         s = self.scheme
@@ -327,7 +341,13 @@ class DailyTrendMonitor:
                 for b in ids:
                     rate_day[b][r:] = nominal
                 continue
-            pool, fam, floors = self._pool(table, cand, exclude, wd, r)
+            # the calibration learns from every in-control day so far: the lookback keeps the
+            # baseline current, but the dependence the simulation needs (tails, autocorrelation,
+            # cross-correlation) is estimated the better the longer the pool (trends3 note)
+            pool_exclude = self._exclusion(
+                table, z, h_day, r, cal_rows, cals, phi_day, keep_old=True
+            )
+            pool, fam, floors = self._pool(table, cand, pool_exclude, wd, r)
             if fam and (calibration is None or len(pool) >= self.recalibrate_growth * cal_pool):
                 calibration = self._calibrate(pool, fam, floors)
                 cal_rows.append(r)
@@ -376,12 +396,17 @@ class DailyTrendMonitor:
         cal_rows: Sequence[int] = (),
         cals: Sequence[PatientCalibration] = (),
         phi_day: Mapping[str, FloatArray] | None = None,
+        keep_old: bool = False,
     ) -> dict[str, BoolArray]:
-        """Per-biomarker rows left out of the refit at row `r` (alarmed episodes, too old)."""
+        """Per-biomarker rows left out of the refit at row `r` (alarmed episodes, too old).
+
+        With `keep_old`, rows older than the lookback are kept (the calibration pool's rule).
+        """
         n = table.n_days
         ids = table.biomarker_ids
         too_old = np.zeros(n, dtype=np.bool_)
-        too_old[: max(0, r - self.scheme.max_lookback_days)] = True
+        if not keep_old:
+            too_old[: max(0, r - self.scheme.max_lookback_days)] = True
         out = {b: too_old.copy() for b in ids}
         if r == 0 or not ids:
             return out
@@ -479,6 +504,7 @@ class DailyTrendMonitor:
                     self.target_rate_per_year, self.n_series, self.sim_days,
                     self.mean_block_days, self.seed, sorted((self.signature or {}).items()),
                     self.signature_share, self.signature_shift_sd, self.prewhitening,
+                    self.estimation_pools,
                 )
             ).encode()
         ).hexdigest()  # fmt: skip
@@ -501,6 +527,7 @@ class DailyTrendMonitor:
             signature_share=self.signature_share,
             signature_shift_sd=self.signature_shift_sd,
             prewhitening=self.prewhitening,
+            estimation_pools=self.estimation_pools,
         )
         if len(_CALIBRATION_CACHE) >= _CACHE_LIMIT:
             _CALIBRATION_CACHE.clear()
