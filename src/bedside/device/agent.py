@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from bedside.device.outbox import DeliveryReport, Outbox, Transport
 from bedside.device.release_gate import ConsentLookup, FixedConsent, ReleaseGate
+from bedside.device.sent_log import describe_finding, describe_phq9, note_sent
 from bedside.device.vault import LocalVault
 from bedside.domain import ConfigurationError, Finding, Phq9Response
 from bedside.privacy import (
@@ -123,6 +124,20 @@ class DeviceAgent:
     def _queue(self, payload: EnvelopePayload) -> None:
         sealed = seal_payload(self.patient, self.clinic, payload)
         self.vault.put(_CONSENT_OF, sealed.envelope_id, payload.consent_id.encode())
+        # The envelope is unreadable on the device once sealed: keep what the patient may ask
+        # about ("what was sent and when") beside it.
+        if payload.finding is not None:
+            day, what = payload.finding.date, describe_finding(payload.finding)
+        else:
+            day, what = max(r.date for r in payload.phq9), describe_phq9(list(payload.phq9))
+        note_sent(
+            self.vault,
+            sealed.envelope_id,
+            clinic_did=self.clinic.did,
+            day=day,
+            what=what,
+            prepared=payload.issued_at,
+        )
         self.outbox.put(sealed)
 
     def queue_findings(self, findings: Sequence[Finding]) -> int:

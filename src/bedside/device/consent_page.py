@@ -1,7 +1,9 @@
 """The patient's consent page, served by the device agent on 127.0.0.1 (where the keys are).
 
 * ``GET /`` -- the patient's consents in plain language (which clinic, what, until when, status)
-  with a revoke button for each active one, and the form to grant a new one;
+  with a revoke button for each active one, the form to grant a new one, and per clinic what
+  this device sent and when (`bedside.device.sent_log`: kinds of findings, the day, when
+  prepared, the clinic's receipt time or why it is waiting / was refused / was not sent);
 * ``POST /consents`` -- sign a consent (VC-JWT) with the patient's key, unlocked by the
   passphrase typed in the form, keep it, and hand it to the clinic;
 * ``POST /consents/revoke`` -- sign the revocation of one consent, keep it, hand it over;
@@ -29,6 +31,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 
 from bedside.device.consent_book import IDENTITY_FILE, ConsentBook, load_clinics
 from bedside.device.consent_form import SCOPE_LABELS, FieldError, check_grant_form
+from bedside.device.sent_log import SentItem
 from bedside.domain import BedsideError
 from bedside.privacy import (
     KeyStoreError,
@@ -87,6 +90,7 @@ def consent_page_app(
     *,
     clock: Callable[[], dt.datetime] = _utc_now,
     send: ClinicSender | None = None,
+    sent: Callable[[], Sequence[SentItem]] | None = None,
 ) -> FastAPI:
     """The consent page over the device state in `folder` (keystore, clinics, consents).
 
@@ -99,6 +103,10 @@ def consent_page_app(
     send : ClinicSender, optional
         Hands new consents and revocations to the clinic; without it they stay on the device
         (the page says so).
+    sent : callable returning SentItems, optional
+        The device's sending record (e.g. ``lambda: sent_history(vault)`` over the agent's
+        vault), shown per clinic under "What was sent and when"; without it the page says it
+        cannot see the record.
     """
     app = FastAPI(title="Bedside - my consent", docs_url=None, redoc_url=None, openapi_url=None)
     env = _environment()
@@ -127,7 +135,11 @@ def consent_page_app(
         clinics = load_clinics(folder)
         names = {c.did: c.name for c in clinics}
         today = now.date()
+        by_clinic: dict[str, list[SentItem]] = {}
+        for item in sent() if sent is not None else ():
+            by_clinic.setdefault(item.clinic_did, []).append(item)
         html = env.get_template("consent.html").render(
+            sent=None if sent is None else sorted(by_clinic.items()),
             records=book.records(),
             names=names,
             now=now,
