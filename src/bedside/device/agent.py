@@ -128,8 +128,10 @@ class DeviceAgent:
         # about ("what was sent and when") beside it.
         if payload.finding is not None:
             day, what = payload.finding.date, describe_finding(payload.finding)
-        else:
+        elif payload.phq9:
             day, what = max(r.date for r in payload.phq9), describe_phq9(list(payload.phq9))
+        else:
+            day, what = payload.issued_at.date(), "an empty envelope"
         note_sent(
             self.vault,
             sealed.envelope_id,
