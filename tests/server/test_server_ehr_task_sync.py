@@ -12,10 +12,20 @@ from fastapi.testclient import TestClient
 
 from bedside.clinical.feedback import NON_ADHERENCE_REASONS
 from bedside.domain import Evidence, Priority, Recommendation, Role
-from bedside.fhir import EhrPusher, EhrUnavailableError, OutboxStatus, SqliteOutbox
+from bedside.fhir import (
+    READ_SCOPES,
+    ClientKey,
+    EhrPusher,
+    EhrUnavailableError,
+    LocalFhirServer,
+    OutboxStatus,
+    SqliteOutbox,
+    write_scopes,
+)
+from bedside.fhir.bundle import transaction_bundle
 from bedside.fhir.codes import SID
 from bedside.fhir.smart_client import SmartBackendClient
-from bedside.fhir.tasks import recommendation_task
+from bedside.fhir.tasks import recommendation_task, task_ref
 from bedside.server import create_app
 from bedside.server.ehr_task_sync import deliver_task_updates
 from bedside.store import MemoryStore
@@ -184,3 +194,47 @@ def test_a_change_whose_outbox_write_was_lost_is_requeued_once(clinic: Any) -> N
     assert again.sent == []
     assert len(outbox.items()) == 1
     outbox.close()
+
+
+def test_a_real_fhir_server_updates_its_own_task_and_links_the_provenance(
+    node_tools: Path, clinic: Any
+) -> None:
+    """Medplum's FHIR router (node/src/fhir-server.mjs) on 127.0.0.1: the EHR created the Task
+    under its own id; the queued conditional update changes that Task (no second one) and the
+    Provenance's target is rewritten to it."""
+    kit, store, clock, path = clinic
+    key = ClientKey.generate("ES384", kid="es-sync")
+    with LocalFhirServer({"bedside-sync": key.public_jwks()}, token_lifetime=300) as srv:
+        client = SmartBackendClient(
+            fhir_base=srv.fhir_base,
+            token_url=srv.token_url,
+            client_id="bedside-sync",
+            key=key,
+            scopes=write_scopes(["Task", "Provenance"]) + READ_SCOPES,
+        )
+        try:
+            stored = store.fhir.get("Task", _task_id("r1"))
+            assert stored is not None
+            client.transaction(transaction_bundle([dict(stored)], "first-push", NOW))
+            query = {"identifier": f"{SID.recommendation}|r1"}
+            (before,) = client.search("Task", query)
+            assert before["status"] == "requested"
+            assert before["id"] != stored["id"]  # the EHR chose its own id
+
+            outbox = SqliteOutbox(path)
+            app = create_app(store, clock=clock, access=kit.access, ehr_outbox=outbox)
+            resp = _client(app, kit).post("/recommendations/r1/action", data={"action": "accept"})
+            assert resp.status_code == 303
+            report = EhrPusher(client, outbox, sleep=lambda s: None).flush()
+            assert len(report.sent) == 1
+            (after,) = client.search("Task", query)
+            assert (after["id"], after["status"]) == (before["id"], "accepted")
+            targets = [p["target"] for p in client.search("Provenance", {})]
+            assert [{"reference": f"Task/{before['id']}"}] in targets
+            outbox.close()
+        finally:
+            client.close()
+
+
+def _task_id(rec_id: str) -> str:
+    return task_ref(rec_id).partition("/")[2]
