@@ -9,6 +9,7 @@ the device page, and the clinic refuses the next sealed finding.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bedside.device.consent_book import KnownClinic, save_clinics
+from bedside.device import DeviceAgent, HttpTransport, LocalVault
+from bedside.device.consent_book import ConsentBook, KnownClinic, save_clinics
 from bedside.device.consent_page import consent_page_app
+from bedside.device.sent_log import sent_history
 from bedside.domain import Finding, Modality
 from bedside.fhir.tasks import recommendation_task
 from bedside.privacy import (
@@ -86,7 +89,7 @@ def clinic(tmp_path: Path) -> Iterator[Clinic]:
 
 
 @pytest.fixture
-def device(tmp_path: Path, clinic: Clinic) -> Iterator[tuple[str, Identity, Path]]:
+def device(tmp_path: Path, clinic: Clinic) -> Iterator[tuple[str, Identity, Path, LocalVault]]:
     """The patient's device: keystore, the clinic it knows, and its consent page, live."""
     folder = tmp_path / "device"
     folder.mkdir()
@@ -100,8 +103,11 @@ def device(tmp_path: Path, clinic: Clinic) -> Iterator[tuple[str, Identity, Path
         path = "/ingest/consents" if kind == "consent" else "/ingest/revocations"
         httpx.post(f"{clinic.url}{path}", json={"token": token}).raise_for_status()
 
-    with live_server(consent_page_app(folder, clock=lambda: NOW, send=send)) as url:
-        yield url, patient, folder
+    vault = LocalVault(folder / "vault.db", os.urandom(32))
+    page = consent_page_app(folder, clock=lambda: NOW, send=send, sent=lambda: sent_history(vault))
+    with live_server(page) as url:
+        yield url, patient, folder, vault
+    vault.close()
 
 
 def _grant_consent(page: Any, clinic: Clinic, url: str) -> None:
@@ -123,7 +129,7 @@ def _log_in(page: Any, clinic: Clinic, user: str) -> None:
 
 
 def test_clinician_triages_from_queue_to_charts_to_actions(
-    browser: Any, clinic: Clinic, device: tuple[str, Identity, Path], shoot: Any
+    browser: Any, clinic: Clinic, device: tuple[str, Identity, Path, LocalVault], shoot: Any
 ) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
@@ -185,9 +191,9 @@ def test_clinician_triages_from_queue_to_charts_to_actions(
 
 
 def test_patient_revokes_consent_and_new_findings_are_refused(
-    browser: Any, clinic: Clinic, device: tuple[str, Identity, Path], shoot: Any
+    browser: Any, clinic: Clinic, device: tuple[str, Identity, Path, LocalVault], shoot: Any
 ) -> None:
-    url, patient, _folder = device
+    url, patient, folder, vault = device
     page = browser.new_page()
     _grant_consent(page, clinic, url)
 
@@ -211,12 +217,31 @@ def test_patient_revokes_consent_and_new_findings_are_refused(
         sealed = seal_payload(patient, clinic.identity.public, payload)
         return httpx.post(f"{clinic.url}/ingest/envelopes", content=sealed.model_dump_json())
 
-    assert send_finding(1).status_code == 200
+    # The first finding goes the device agent's way (sealed, queued, delivered, receipted), so
+    # the page's "what was sent and when" has it.
+    agent = DeviceAgent(
+        patient, clinic.identity.public, ConsentBook(folder), vault, clock=lambda: NOW
+    )
+    day = dt.date(2026, 2, 27)
+    finding = Finding(
+        patient_id="p1", date=day, device_id="device-p1", coverage={Modality.ACTIGRAPHY: 0.9}
+    )
+    assert agent.queue_findings([finding]) == 1
+    with httpx.Client(base_url=clinic.url) as http:
+        assert agent.outbox.deliver(HttpTransport(http)).delivered == 1
+    page.goto(url)  # not reload: the page is the answer to the grant form's POST
+    sent = page.locator("table.sent").first
+    assert "Sent to Fjord Clinic: 1 item" in sent.locator("caption").inner_text()
+    row = sent.locator("tbody tr").first.inner_text()
+    assert "27 February 2026" in row
+    assert "received by the clinic on" in row
+    shoot(page, "consent-page-sent")
+    assert send_finding(2).status_code == 200
     page.locator("input[name=passphrase][id^=revoke-]").first.fill(PASSPHRASE)
     page.get_by_role("button", name="Revoke consent for Fjord Clinic").click()
     assert "The clinic has been told." in page.locator("#notice").inner_text()
     shoot(page, "consent-page-revoked")
-    refused = send_finding(2)
+    refused = send_finding(3)
     assert refused.status_code == 403
     assert "consent_revoked" in refused.text
     page.close()
