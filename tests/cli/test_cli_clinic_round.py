@@ -69,3 +69,51 @@ def test_round_refuses_an_unreadable_client_key(tmp_path: Path) -> None:
         result = runner.invoke(app, [*args, *ehr, "--client-id", "c", "--key", str(key)])
         assert result.exit_code == 2, result.output
         assert "--key" in result.output
+
+
+def test_round_refuses_an_outbox_without_an_ehr(tmp_path: Path) -> None:
+    args = ["clinic", "round", "--db", _db(tmp_path), "--day", DAY.isoformat()]
+    result = runner.invoke(app, [*args, "--ehr-outbox", str(tmp_path / "outbox.db")])
+    assert result.exit_code == 2, result.output
+    assert "--ehr-outbox needs an EHR" in result.output
+
+
+def test_round_keeps_a_decision_queued_while_the_ehr_is_down(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from bedside.domain import RecommendationStatus
+    from bedside.fhir.outbox import OutboxStatus, SqliteOutbox
+
+    url = _db(tmp_path)
+    args = ["clinic", "round", "--db", url, "--day", DAY.isoformat()]
+    assert runner.invoke(app, args).exit_code == 0
+    store = create_store(url)
+    rec = store.recommendations.list_for_patient("p1")[0]
+    when = dt.datetime(2026, 3, 21, 9, tzinfo=dt.UTC)
+    # A decision the API stored but whose outbox write was lost: the round re-derives it.
+    store.recommendations.set_status(rec.id, RecommendationStatus.ACCEPTED, "coord-1", when)
+    store.close()
+    pem = tmp_path / "client.pem"
+    pem.write_bytes(
+        ec.generate_private_key(ec.SECP384R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    outbox_path = tmp_path / "outbox.db"
+    ehr = ["--ehr-base", "http://127.0.0.1:1/fhir", "--token-url", "http://127.0.0.1:1/token"]
+    result = runner.invoke(
+        app,
+        [*args, *ehr, "--client-id", "c", "--key", str(pem), "--ehr-outbox", str(outbox_path)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "EHR outbox: 0 sent, 1 still queued, 0 rejected" in result.output
+    outbox = SqliteOutbox(outbox_path)
+    pending = outbox.items(OutboxStatus.PENDING)
+    outbox.close()
+    assert len(pending) == 1
+    task = pending[0].bundle["entry"][0]["resource"]
+    assert task["resourceType"] == "Task"
+    assert task["status"] == "accepted"

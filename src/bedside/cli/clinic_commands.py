@@ -87,11 +87,17 @@ def api(
     max_batch: Annotated[
         int, typer.Option(min=1, help="Most envelopes per group commit (1: commit each).")
     ] = 128,
+    ehr_outbox: Annotated[
+        Path | None,
+        typer.Option(help="SQLite FHIR outbox for clinicians' decisions (see clinic round)."),
+    ] = None,
 ) -> None:
     """Run the ingest API (holds only the signing key) in front of a processor.
 
     With ``--roster`` the dashboard and FHIR read API are served to the roster's clinicians
-    (log-in, roles, care team and consent checks, audited); without it they answer 401.
+    (log-in, roles, care team and consent checks, audited); without it they answer 401. With
+    ``--ehr-outbox`` every accept / complete / dismiss / snooze is queued there as a Task update
+    for the EHR; ``bedside clinic round --ehr-outbox`` (same file) delivers it.
     """
     import httpx
     import uvicorn
@@ -130,7 +136,13 @@ def api(
             clock=now,
         )
     typer.echo(store.migration.message if store.migration else "schema: engine passed in")
-    app = create_app(store, base_url=url, ingest=service, access=access)
+    outbox = None
+    if ehr_outbox is not None:
+        from bedside.fhir.outbox import SqliteOutbox
+
+        outbox = SqliteOutbox(ehr_outbox)
+        typer.echo(f"clinicians' decisions queued for the EHR in {ehr_outbox}")
+    app = create_app(store, base_url=url, ingest=service, access=access, ehr_outbox=outbox)
     uvicorn.run(app, host="127.0.0.1", port=port, **_UVICORN)
 
 
@@ -169,8 +181,17 @@ def clinic_round(
     key: Annotated[Path | None, typer.Option(help="PEM private key of the SMART client.")] = None,
     alg: Annotated[str, typer.Option(help="ES384 or RS384.")] = "ES384",
     kid: Annotated[str, typer.Option(help="Key id registered with the EHR.")] = "bedside",
+    ehr_outbox: Annotated[
+        Path | None,
+        typer.Option(help="FHIR outbox of clinicians' decisions to deliver to the EHR."),
+    ] = None,
 ) -> None:
-    """Evaluate every protocol for every patient with findings on one day; print what changed."""
+    """Evaluate every protocol for every patient with findings on one day; print what changed.
+
+    With ``--ehr-outbox`` (the file ``bedside clinic api --ehr-outbox`` queues decisions in) and
+    an EHR, the outbox is first repaired from the store's status history, then delivered; what
+    the EHR is down for stays queued for the next round.
+    """
     import datetime as dt
     from functools import partial
     from zoneinfo import ZoneInfo
@@ -194,7 +215,11 @@ def clinic_round(
             fg="red",
         )
         raise typer.Exit(code=2)
+    if ehr_outbox is not None and ehr_base is None:
+        typer.secho("error: --ehr-outbox needs an EHR (--ehr-base ...)", err=True, fg="red")
+        raise typer.Exit(code=2)
     reader = None
+    pusher = None
     if ehr_base and token_url and client_id and key:
         if alg not in ("ES384", "RS384"):
             typer.secho(f"error: --alg must be ES384 or RS384, not {alg!r}", err=True, fg="red")
@@ -212,9 +237,26 @@ def clinic_round(
             scopes=READ_SCOPES,
         )
         reader = partial(read_patient_context, client)
+        if ehr_outbox is not None:
+            from bedside.fhir import EhrPusher, write_scopes
+            from bedside.fhir.outbox import SqliteOutbox
+
+            writer = SmartBackendClient(
+                fhir_base=ehr_base,
+                token_url=token_url,
+                client_id=client_id,
+                key=client_key,
+                scopes=write_scopes(["Provenance", "Task"]),
+            )
+            pusher = EhrPusher(writer, SqliteOutbox(ehr_outbox))
     try:
         store = create_store(db)
         report = run_clinic_round(store, local_day, now, ehr=reader)
+        flushed = None
+        if pusher is not None:
+            from bedside.server.ehr_task_sync import deliver_task_updates
+
+            flushed = deliver_task_updates(store, pusher, dt.datetime.now(dt.UTC))
     except BedsideError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         raise typer.Exit(code=1) from exc
@@ -226,3 +268,10 @@ def clinic_round(
         typer.echo(f"  [{rec.priority.value}] {rec.patient_id} {rec.protocol_id}: {rec.action}")
     for pid, why in report.ehr_errors.items():
         typer.secho(f"  EHR context NOT read for {pid} ({why}): device data only", fg="yellow")
+    if flushed is not None:
+        typer.echo(
+            f"EHR outbox: {len(flushed.sent)} sent, {len(flushed.deferred)} still queued, "
+            f"{len(flushed.rejected)} rejected by the EHR"
+        )
+        if flushed.auth_error:
+            typer.secho(f"  EHR refused the client: {flushed.auth_error}", err=True, fg="red")

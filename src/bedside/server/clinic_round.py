@@ -31,6 +31,9 @@ from bedside.clinical import (
 )
 from bedside.domain import InputFormatError, Recommendation
 from bedside.fhir import EhrContext, EhrError
+from bedside.fhir.participants import engine_ref
+from bedside.fhir.provenance import ProvenanceAgent, protocol_policy, provenance
+from bedside.fhir.tasks import recommendation_task, task_ref
 from bedside.store import Store
 
 __all__ = ["PatientRound", "RoundReport", "run_clinic_round"]
@@ -145,6 +148,7 @@ def run_clinic_round(
         result = engine.evaluate_context(ctx, now, store.recommendations.list_for_patient(pid))
         for rec in result.changed:
             store.recommendations.upsert(rec)
+            _keep_task(store, rec, now)
         rounds.append(PatientRound(pid, result, error))
     report = RoundReport(day, now.astimezone(dt.UTC), tuple(rounds))
     if team is not None and budget is not None:
@@ -152,3 +156,20 @@ def run_clinic_round(
         decided = triage([*report.new, *report.escalated], now, team, budget, actionability)
         report = RoundReport(report.day, report.now, report.patients, decided)
     return report
+
+
+def _keep_task(store: Store, rec: Recommendation, now: dt.datetime) -> None:
+    """Mirror `rec` as its FHIR Task (with the engine's Provenance) in the store's repository.
+
+    The dashboard's actions and the EHR outbox (`server.ehr_task_sync`) update this Task; without
+    it a clinician's decision on a round's recommendation would never reach the EHR.
+    """
+    store.fhir.put(recommendation_task(rec))
+    store.fhir.put(
+        provenance(
+            task_ref(rec.id),
+            now,
+            [ProvenanceAgent(engine_ref(rec.protocol_id, rec.protocol_version), "author")],
+            policies=[protocol_policy(rec.protocol_id, rec.protocol_version, rec.protocol_hash)],
+        )
+    )
