@@ -238,7 +238,7 @@ def clinic_round(
         )
         reader = partial(read_patient_context, client)
         if ehr_outbox is not None:
-            from bedside.fhir import EhrPusher, write_scopes
+            from bedside.fhir import EhrPusher, RetryPolicy, write_scopes
             from bedside.fhir.outbox import SqliteOutbox
 
             writer = SmartBackendClient(
@@ -248,7 +248,11 @@ def clinic_round(
                 key=client_key,
                 scopes=write_scopes(["Provenance", "Task"]),
             )
-            pusher = EhrPusher(writer, SqliteOutbox(ehr_outbox))
+            # One try per item and round: the round runs again tomorrow, and in-flush backoff
+            # sleeps would hold a cron job for seconds per queued decision while the EHR is down.
+            pusher = EhrPusher(
+                writer, SqliteOutbox(ehr_outbox), policy=RetryPolicy(attempts_per_flush=1)
+            )
     try:
         store = create_store(db)
         report = run_clinic_round(store, local_day, now, ehr=reader)
