@@ -117,3 +117,25 @@ def test_round_keeps_a_decision_queued_while_the_ehr_is_down(tmp_path: Path) -> 
     task = pending[0].bundle["entry"][0]["resource"]
     assert task["resourceType"] == "Task"
     assert task["status"] == "accepted"
+
+
+def test_round_names_an_outbox_it_cannot_open(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = tmp_path / "client.pem"
+    pem.write_bytes(
+        ec.generate_private_key(ec.SECP384R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    args = ["clinic", "round", "--db", _db(tmp_path), "--day", DAY.isoformat()]
+    ehr = ["--ehr-base", "http://127.0.0.1:1/fhir", "--token-url", "http://127.0.0.1:1/token"]
+    missing = tmp_path / "no-such-folder" / "outbox.db"
+    result = runner.invoke(
+        app, [*args, *ehr, "--client-id", "c", "--key", str(pem), "--ehr-outbox", str(missing)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--ehr-outbox" in result.output

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from bedside.fhir.outbox import SqliteOutbox
 
 __all__ = ["clinic_app"]
 
@@ -69,6 +72,19 @@ def processor(
     identity = unlock_identity(keystore.read_text(), _passphrase())
     typer.echo(f"processor {identity.public.encryption_did}: {UNATTESTED} (no TEE evidence)")
     uvicorn.run(processor_app(identity), host="127.0.0.1", port=port, **_UVICORN)
+
+
+def _open_outbox(path: Path) -> SqliteOutbox:
+    """The FHIR outbox file at `path`; exit 2 naming ``--ehr-outbox`` if it cannot be opened."""
+    import sqlite3
+
+    from bedside.fhir.outbox import SqliteOutbox
+
+    try:
+        return SqliteOutbox(path)
+    except (sqlite3.Error, OSError) as exc:
+        typer.secho(f"error: --ehr-outbox {path}: {exc}", err=True, fg="red")
+        raise typer.Exit(code=2) from exc
 
 
 @clinic_app.command("api")
@@ -138,9 +154,7 @@ def api(
     typer.echo(store.migration.message if store.migration else "schema: engine passed in")
     outbox = None
     if ehr_outbox is not None:
-        from bedside.fhir.outbox import SqliteOutbox
-
-        outbox = SqliteOutbox(ehr_outbox)
+        outbox = _open_outbox(ehr_outbox)
         typer.echo(f"clinicians' decisions queued for the EHR in {ehr_outbox}")
     app = create_app(store, base_url=url, ingest=service, access=access, ehr_outbox=outbox)
     uvicorn.run(app, host="127.0.0.1", port=port, **_UVICORN)
@@ -239,7 +253,6 @@ def clinic_round(
         reader = partial(read_patient_context, client)
         if ehr_outbox is not None:
             from bedside.fhir import EhrPusher, RetryPolicy, write_scopes
-            from bedside.fhir.outbox import SqliteOutbox
 
             writer = SmartBackendClient(
                 fhir_base=ehr_base,
@@ -251,7 +264,7 @@ def clinic_round(
             # One try per item and round: the round runs again tomorrow, and in-flush backoff
             # sleeps would hold a cron job for seconds per queued decision while the EHR is down.
             pusher = EhrPusher(
-                writer, SqliteOutbox(ehr_outbox), policy=RetryPolicy(attempts_per_flush=1)
+                writer, _open_outbox(ehr_outbox), policy=RetryPolicy(attempts_per_flush=1)
             )
     try:
         store = create_store(db)
