@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +66,7 @@ from bedside.baseline.charts import (
     whitening_matrix,
 )
 from bedside.baseline.episodes import cusum_statistics
+from bedside.baseline.oracle_chart import OracleChart, Var1Model
 from bedside.baseline.scheme import BaselineScheme, scheme_z
 from bedside.domain import ConfigurationError
 
@@ -81,6 +82,7 @@ __all__ = [
     "recalibration_rows",
     "source_arrays",
     "synthetic_background",
+    "synthetic_model",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -174,17 +176,13 @@ def synthetic_background(
     """Long synthetic in-control series of `EVAL_BIOMARKERS`, in their units.
 
     AR(1) with lag-1 correlation `phi` (0.8 for the two 7-day-window circadian measures), Student
-    t innovations with `df` degrees of freedom, cross-correlation 0.4 between sleep duration,
-    activity and interdaily stability, and a weekend effect of +0.5 SD in sleep duration.
+    t innovations with `df` degrees of freedom, cross-correlation 0.4 between the innovations of
+    sleep duration, activity and interdaily stability, and a weekend effect of +0.5 SD in sleep
+    duration (`synthetic_model` is the same model in marginal-SD units).
     """
     k = len(EVAL_BIOMARKERS)
-    corr = np.eye(k)
-    for i in range(3):
-        for j in range(3):
-            if i != j:
-                corr[i, j] = 0.4
-    chol = np.linalg.cholesky(corr)
-    phis = np.array([0.8 if b.startswith("circadian") else phi for b in EVAL_BIOMARKERS])
+    chol = np.linalg.cholesky(_SYNTHETIC_INNOVATION_CORR)
+    phis = _synthetic_phis(phi)
     out = []
     for _ in range(n_patients):
         t = rng.standard_t(df, (n_days, k)) / math.sqrt(df / (df - 2))
@@ -193,15 +191,38 @@ def synthetic_background(
         x[0] = e[0]
         for d in range(1, n_days):
             x[d] = phis * x[d - 1] + np.sqrt(1 - phis**2) * e[d]
-        x[:, 0] += 0.5 * np.isin(np.arange(n_days) % 7, (5, 6))
+        x[:, 0] += _weekend_effect(n_days)
         out.append(_SYNTHETIC_MEAN + _SYNTHETIC_SD * x)
     return out
+
+
+def synthetic_model(phi: float = 0.3) -> Var1Model:
+    """The VAR(1) `synthetic_background` draws from (Gaussian stand-in for its t innovations)."""
+    return Var1Model.from_correlation(_synthetic_phis(phi), _SYNTHETIC_INNOVATION_CORR)
+
+
+def _synthetic_phis(phi: float) -> FloatArray:
+    return np.array([0.8 if b.startswith("circadian") else phi for b in EVAL_BIOMARKERS])
+
+
+def _weekend_effect(n_days: int) -> FloatArray:
+    """Sleep-duration weekend effect (SDs) of each day of a `synthetic_background` series."""
+    return 0.5 * np.isin(np.arange(n_days) % 7, (5, 6)).astype(np.float64)
+
+
+def _synthetic_standardised(values: FloatArray) -> FloatArray:
+    """`synthetic_background` days (..., K, T) back in model units (weekend effect removed)."""
+    x: FloatArray = (values - _SYNTHETIC_MEAN[:, None]) / _SYNTHETIC_SD[:, None]
+    x[..., 0, :] -= _weekend_effect(values.shape[-1])
+    return x
 
 
 # typical adult levels and within-person SDs (units of the registry), so that the naive
 # percentage rule sees realistic magnitudes
 _SYNTHETIC_MEAN = np.array([420.0, 300_000.0, 0.55, 85.0, -45.0, 0.85])
 _SYNTHETIC_SD = np.array([45.0, 60_000.0, 0.06, 4.0, 40.0, 0.05])
+_SYNTHETIC_INNOVATION_CORR = np.eye(len(EVAL_BIOMARKERS))
+_SYNTHETIC_INNOVATION_CORR[:3, :3] = 0.4 + 0.6 * np.eye(3)
 
 
 def evaluate_detectors(
@@ -215,6 +236,7 @@ def evaluate_detectors(
     n_series: int = 50,
     seed: int = 0,
     device: DeviceCharts | None = None,
+    oracle: bool = False,
 ) -> EvaluationReport:
     """Run every detector on patient-years built from `sources` (see the module docstring).
 
@@ -236,6 +258,9 @@ def evaluate_detectors(
     seed : int
     device : DeviceCharts or None
         Settings of the device's chart family (default: the monitor's defaults).
+    oracle : bool
+        `sources` come from `synthetic_background` (default `phi`): add the oracle row, one chart
+        per scenario and shift that knows that model (`oracle_chart.OracleChart`).
     """
     scheme = scheme or BaselineScheme()
     device = device or DeviceCharts()
@@ -307,7 +332,51 @@ def evaluate_detectors(
         )
     for name, alarms in _naive_rules(values[..., start - 7 :], z):
         report.results.append(_score_alarms(name, alarms, onset_rel, trials, rng, years))
+    if oracle:
+        report.results.append(
+            _oracle(values, start, target_rate_per_year, onset_rel, trials, rng, years, seed)
+        )
     return report
+
+
+def _oracle(
+    values: FloatArray,
+    start: int,
+    target: float,
+    onset: IntArray,
+    trials: list[tuple[str, float]],
+    rng: np.random.Generator,
+    years: float,
+    seed: int,
+) -> DetectorResult:
+    """The oracle row: one known-model chart per trial, each calibrated alone to `target`.
+
+    Its thresholds come from 200 fresh patient-years of the same generator (not from the
+    evaluated ones); its false-alarm rate is the mean over its charts on the unshifted copies.
+    """
+    model = synthetic_model()
+    n_t = values.shape[-1]
+    calibration = np.stack(synthetic_background(200, n_t, np.random.default_rng(seed + 7919)))
+    cal_x = _synthetic_standardised(np.swapaxes(calibration, -1, -2))
+    x = _synthetic_standardised(values)  # (P, C, K, T)
+    alarms = np.zeros((*x.shape[:2], len(trials), n_t - start), dtype=np.bool_)
+    for i, (scen, d) in enumerate(trials):
+        shift = np.array([SCENARIOS[scen].get(b, 0.0) * d for b in EVAL_BIOMARKERS])
+        chart = OracleChart(model, shift)
+        # the chart starts with the monitoring period, as every other detector does
+        _, maxima = excursion_maxima(chart.statistic(cal_x[..., start:]), 0.0)
+        h = threshold_from_maxima(maxima, 200 * (n_t - start) / DAYS_PER_YEAR, target, 0.0)
+        stat = chart.statistic(x[..., start:])[:, :, None, :]
+        alarms[:, :, i] = _alarms(stat, np.full((x.shape[0], 1), h), 0.0)[:, :, 0]
+    relevant = np.eye(len(trials), dtype=np.bool_)
+    result = _summarise("oracle (knows all)", alarms, relevant, onset, trials, rng, years)
+    lo, hi = result.false_alarms_ci
+    n = len(trials)
+    return replace(
+        result,
+        false_alarms_per_year=result.false_alarms_per_year / n,
+        false_alarms_ci=(lo / n, hi / n),
+    )
 
 
 @dataclass(frozen=True)

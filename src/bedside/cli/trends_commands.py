@@ -221,6 +221,7 @@ def evaluate(
                 target_rate_per_year=rate,
                 n_series=calibration_series,
                 seed=seed,
+                oracle=True,
             )
         )
     except BedsideError as exc:
