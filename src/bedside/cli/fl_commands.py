@@ -147,3 +147,64 @@ def evaluate_command(
         "Depresjon: subject-level 5-fold CV. up B/cl/rd: serialised bytes a client uploads per "
         "round (all SecAgg+ stages). Times: training only."
     )
+
+
+@fl_app.command("credentials")
+def credentials_command(
+    out: Annotated[
+        Path, typer.Option(help="Directory for ca.crt, ca.key, server.pem, server.key.")
+    ],
+    host: Annotated[
+        list[str],
+        typer.Option(help="Name or IP address the SuperLink is reached at (repeatable)."),
+    ],
+    days: Annotated[int, typer.Option(min=1, help="Validity of the certificates (days).")] = 365,
+) -> None:
+    """Write a new CA and a SuperLink TLS certificate for the given hosts (the clinic runs it)."""
+    from bedside.federated.deployment.credentials import write_tls_files
+
+    files = write_tls_files(out, host, days=days)
+    typer.echo(f"CA certificate (give to every site): {files.ca_certificate}")
+    typer.echo(f"SuperLink certificate and key: {files.server_certificate}, {files.server_key}")
+
+
+@fl_app.command("supernode-keys")
+def supernode_keys_command(
+    out: Annotated[Path, typer.Option(help="Directory for the key pair.")],
+    name: Annotated[str, typer.Option(help="File name of the private key (public: NAME.pub).")],
+) -> None:
+    """Write a SuperNode's authentication key pair (the site runs it, sends NAME.pub)."""
+    from bedside.domain import BedsideError
+    from bedside.federated.deployment.credentials import write_supernode_keys
+
+    try:
+        keys = write_supernode_keys(out, name)
+    except BedsideError as err:
+        raise typer.BadParameter(str(err), param_hint="--name") from err
+    typer.echo(f"private key (stays on this SuperNode): {keys.private_key}")
+    typer.echo(f"public key (register it at the clinic): {keys.public_key}")
+
+
+@fl_app.command("site-data")
+def site_data_command(
+    out: Annotated[Path, typer.Option(help="The site's data file (.npz).")],
+    name: Annotated[str, typer.Option(help="Site name.")] = "site",
+    patients: Annotated[int, typer.Option(min=1, help="Synthetic patients at the site.")] = 3,
+    days: Annotated[int, typer.Option(min=45, help="Days per patient.")] = 60,
+    seed: Annotated[int, typer.Option(help="Cohort seed (use a different one per site).")] = 0,
+) -> None:
+    """Write a synthetic site's training rows for its SuperNode (``data-file``)."""
+    from bedside.domain import BedsideError
+    from bedside.federated.deployment.site_data import save_site_data
+    from bedside.federated.deployment.synthetic_site import synthetic_site
+
+    try:
+        data = synthetic_site(name, patients=patients, days=days, seed=seed)
+    except BedsideError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    save_site_data(out, data)
+    typer.echo(
+        f"{out}: site {name}, {data.y.size} training days ({int(data.y.sum())} positive), "
+        f"{data.y_test.size} held out"
+    )

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 from scipy.special import expit
 
 from bedside.domain import ConfigurationError, InsufficientDataError
@@ -150,6 +149,9 @@ def fit_centralised(X: FloatArray, y: FloatArray, *, l2: float = 1e-3) -> FloatA
     def objective(w: FloatArray) -> tuple[float, FloatArray]:
         loss = log_loss(w, X, y) + 0.5 * l2 * float(w[:-1] @ w[:-1])
         return loss, _gradient(w, X, y, l2)
+
+    # Imported here: every deployed ClientApp process imports this module, never this function.
+    from scipy.optimize import minimize
 
     res = minimize(objective, initial_parameters(X.shape[1]), jac=True, method="L-BFGS-B")
     out: FloatArray = np.asarray(res.x, dtype=np.float64)

@@ -28,7 +28,7 @@ from flwr.serverapp import Grid, ServerApp
 from bedside.domain import ConfigurationError
 from bedside.federated.strategy import BedsideStrategy
 
-__all__ = ["SecAggSettings", "make_server_app"]
+__all__ = ["SecAggSettings", "make_server_app", "run_rounds"]
 
 
 @dataclass(frozen=True)
@@ -80,23 +80,38 @@ def make_server_app(
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
-        strategy = strategy_of(context)
-        strategy.check_budget(num_rounds)
-        legacy = LegacyContext(
-            context=context, config=ServerConfig(num_rounds=num_rounds), strategy=strategy
-        )
-        if secagg is None:
-            workflow = DefaultWorkflow()
-        else:
-            workflow = DefaultWorkflow(
-                fit_workflow=SecAggPlusWorkflow(
-                    num_shares=secagg.num_shares,
-                    reconstruction_threshold=secagg.reconstruction_threshold,
-                    max_weight=secagg.max_weight,
-                    clipping_range=secagg.clipping_range,
-                    timeout=secagg.timeout,
-                )
-            )
-        workflow(grid, legacy)
+        run_rounds(grid, context, strategy_of(context), num_rounds=num_rounds, secagg=secagg)
 
     return app
+
+
+def run_rounds(
+    grid: Grid,
+    context: Context,
+    strategy: BedsideStrategy,
+    *,
+    num_rounds: int,
+    secagg: SecAggSettings | None = None,
+) -> None:
+    """Run `num_rounds` rounds of `strategy` on `grid`, through SecAgg+ when `secagg` is given.
+
+    The body of the ServerApp's main function (`make_server_app`), for ServerApps that read
+    their settings from the run config (`bedside.federated.deployment.app`).
+    """
+    strategy.check_budget(num_rounds)
+    legacy = LegacyContext(
+        context=context, config=ServerConfig(num_rounds=num_rounds), strategy=strategy
+    )
+    if secagg is None:
+        workflow = DefaultWorkflow()
+    else:
+        workflow = DefaultWorkflow(
+            fit_workflow=SecAggPlusWorkflow(
+                num_shares=secagg.num_shares,
+                reconstruction_threshold=secagg.reconstruction_threshold,
+                max_weight=secagg.max_weight,
+                clipping_range=secagg.clipping_range,
+                timeout=secagg.timeout,
+            )
+        )
+    workflow(grid, legacy)
