@@ -11,7 +11,20 @@ from bedside.cli.app import app
 def test_fl_simulate_prints_rounds_epsilon_and_bytes() -> None:
     result = CliRunner().invoke(
         app,
-        ["fl", "simulate", "--clients", "6", "--days", "60", "--rounds", "2", "--epsilon", "8"],
+        [
+            "fl",
+            "simulate",
+            "--clients",
+            "6",
+            "--days",
+            "60",
+            "--rounds",
+            "2",
+            "--epsilon",
+            "8",
+            "--engine",
+            "local",  # the Ray engine's run is tested in test_federated_ray.py
+        ],
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -22,6 +35,15 @@ def test_fl_simulate_prints_rounds_epsilon_and_bytes() -> None:
     assert 0 < float(rows[0][4]) < float(rows[1][4]) <= 8.0
     assert int(rows[0][5]) > 0
     assert "noise multiplier" in result.output
+    assert "engine: in-process grid" in result.output
+
+
+def test_fl_simulate_refuses_an_unknown_engine() -> None:
+    result = CliRunner().invoke(
+        app, ["fl", "simulate", "--clients", "3", "--days", "60", "--engine", "spark"]
+    )
+    assert result.exit_code != 0
+    assert "--engine" in result.output
 
 
 def test_fl_simulate_refuses_dropouts_without_secagg() -> None:

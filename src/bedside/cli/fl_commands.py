@@ -1,10 +1,12 @@
 """``bedside fl ...``: federated training of the episode-risk model (Flower).
 
 ``bedside fl simulate`` generates a synthetic cohort (one client per patient, labelled by the
-patient's own PHQ-9), runs the clinic's ServerApp against one ClientApp per patient in this
-process (`bedside.federated.local_grid`; Flower's Ray-based Simulation Engine is not in the
-lock) and prints per round: clients answered/sampled, updates rejected, pooled held-out AUROC,
-epsilon spent, bytes uploaded and downloaded per client, seconds.
+patient's own PHQ-9), runs the clinic's ServerApp against one ClientApp per patient on Flower's
+Simulation Engine (Ray, local only, 2 CPUs; `bedside.federated.ray_engine`) or, with
+``--engine local``, sequentially in this process (`bedside.federated.local_grid`), and prints per
+round: clients answered/sampled, updates rejected, pooled held-out AUROC, epsilon spent, bytes
+uploaded and downloaded per client, seconds; then wall and CPU time (Ray's processes' CPU
+separately) and peak RSS.
 """
 
 from __future__ import annotations
@@ -44,17 +46,26 @@ def simulate_command(
     cache: Annotated[
         Path | None, typer.Option(help="Cache of the cohort's features (.npz).")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="ray: Flower's Simulation Engine (Ray, 2 CPUs, 127.0.0.1 only); local: the "
+            "same apps called in this process (no Ray start-up; faster for small models)."
+        ),
+    ] = "ray",
 ) -> None:
     """Run federated training on a synthetic cohort and print per-round figures."""
     from bedside.domain import BedsideError
     from bedside.federated.cohort_data import whitened_cohort
     from bedside.federated.robust import AGGREGATORS
     from bedside.federated.server_app import SecAggSettings
-    from bedside.federated.simulation import FIRST_NODE_ID, RunSpec, drop_at_stage, simulate
+    from bedside.federated.simulation import DropoutPlan, RunSpec, simulate
     from bedside.sensors import CohortConfig
 
     if aggregator not in AGGREGATORS:
         raise typer.BadParameter(f"--aggregator must be one of {AGGREGATORS}")
+    if engine not in ("ray", "local"):
+        raise typer.BadParameter("--engine must be ray or local")
     if dropouts and not secagg:
         raise typer.BadParameter("--dropouts needs --secagg (it drops SecAgg+ stages)")
     try:
@@ -69,18 +80,19 @@ def simulate_command(
         config = CohortConfig(n_patients=clients, n_days=days, seed=seed, extra_modalities=())
         typer.echo(f"cohort: {clients} synthetic patients x {days} days, seed {seed}")
         data, _ = whitened_cohort(config, cache=cache)
-        dropout = None
-        if dropouts:
-            nodes = {FIRST_NODE_ID + i for i in range(dropouts)}
-            dropout = drop_at_stage(nodes, "collect_masked_vectors", {"1"})
-        run = simulate(data, spec, dropout=dropout)
+        dropout = DropoutPlan(dropouts) if dropouts else None
+        run = simulate(data, spec, dropout=dropout, engine="ray" if engine == "ray" else "local")
     except BedsideError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from exc
     typer.echo(
         f"{spec.name()}: {len(data)} clients, {rounds} rounds"
         + ("" if run.noise_multiplier is None else f", noise multiplier {run.noise_multiplier:.3f}")
-        + " (engine: in-process grid, Flower ServerApp/ClientApp)"
+        + (
+            " (engine: Flower Simulation Engine, Ray)"
+            if engine == "ray"
+            else " (engine: in-process grid, Flower ServerApp/ClientApp)"
+        )
     )
     typer.echo(
         f"{'round':>5} {'answered':>9} {'rejected':>8} {'AUROC':>6} {'epsilon':>8} "
@@ -97,9 +109,14 @@ def simulate_command(
         for why in r.rejected:
             typer.echo(f"      rejected: {why}")
     typer.echo(
-        f"total: {run.wall_seconds:.1f} s wall, {run.cpu_seconds:.1f} s CPU (training only, "
-        f"cohort generation excluded), peak RSS {run.peak_rss_mb:.0f} MB"
+        f"total: {run.wall_seconds:.1f} s wall, {run.cpu_seconds:.1f} s CPU in this process "
+        f"(training only, cohort generation excluded), peak RSS {run.peak_rss_mb:.0f} MB"
     )
+    if engine == "ray":
+        typer.echo(
+            f"Ray's processes (start-up included): {run.worker_cpu_seconds:.1f} s CPU, peak RSS "
+            f"sum {run.worker_peak_rss_mb:.0f} MB (shared object-store pages counted per process)"
+        )
 
 
 @fl_app.command("evaluate")

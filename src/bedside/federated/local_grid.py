@@ -29,7 +29,7 @@ from flwr.serverapp import Grid
 from flwr.supercore.run import Run
 from flwr.supercore.task_identity import TaskIdentity
 
-__all__ = ["DropoutPolicy", "LocalGrid", "Traffic", "run_local"]
+__all__ = ["DropoutPolicy", "LocalGrid", "Traffic", "message_size", "run_local"]
 
 DropoutPolicy = Callable[[int, Message], bool]
 """``(node_id, message) -> True`` when the node does not answer this message."""
@@ -47,7 +47,8 @@ class Traffic:
         return [b for (r, _), b in self.up.items() if r == round_]
 
 
-def _size(content: RecordDict) -> int:
+def message_size(content: RecordDict) -> int:
+    """Serialised size of a message's content (protobuf bytes of the RecordDict)."""
     return int(recorddict_to_proto(content).ByteSize())
 
 
@@ -93,7 +94,7 @@ class LocalGrid(Grid):
             return None
         app, context = self.nodes[node]
         key = (msg.metadata.group_id, node)
-        self.traffic.down[key] += _size(msg.content)
+        self.traffic.down[key] += message_size(msg.content)
         # A node gets its own copy, as over the wire (mods mutate their input records, and the
         # workflows share one record between several nodes' messages).
         msg = copy.deepcopy(msg)
@@ -105,7 +106,7 @@ class LocalGrid(Grid):
                 reply_to=msg,
             )
         if not reply.has_error():
-            self.traffic.up[key] += _size(reply.content)
+            self.traffic.up[key] += message_size(reply.content)
         reply = copy.deepcopy(reply)
         reply.metadata.__dict__["_message_id"] = str(uuid4())
         return reply

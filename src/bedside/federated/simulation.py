@@ -1,23 +1,33 @@
-"""Run a federated training over `DeviceData` clients: ServerApp + ClientApps in one process.
+"""Run a federated training over `DeviceData` clients: the ServerApp and one ClientApp each.
 
-`simulate` wires `BedsideStrategy`, `make_server_app` and one `make_client_app` per client
-through `bedside.federated.local_grid` (see there why not Flower's Ray-based Simulation Engine)
-and reports per round: the pooled AUROC of all clients' held-out days (a research metric: only
-a simulation has everyone's held-out labels), the epsilon spent, the bytes each client uploaded
-and downloaded, and the time.
+`simulate` wires `BedsideStrategy`, `make_server_app` and `make_client_app` on one of two engines:
+
+- ``engine="ray"``: Flower's Simulation Engine (`bedside.federated.ray_engine`): ClientApps in
+  Ray actors on 2 CPUs, the ServerApp in this process behind a `MeteredGrid` that counts bytes;
+- ``engine="local"``: `bedside.federated.local_grid`, the same apps called sequentially in this
+  process (no Ray start-up: what the tests, `bedside fl evaluate` and the 1,000-client bench use).
+
+Both report per round the pooled AUROC of all clients' held-out days (a research metric: only a
+simulation has everyone's held-out labels; computed by the strategy in this process), the
+epsilon the strategy's accountant has spent, the bytes each client uploaded and downloaded
+(serialised RecordDict), and the time. Client ``i`` is the node whose ``partition-id`` is ``i``.
 """
 
 from __future__ import annotations
 
 import logging
 import resource
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 from flwr.app import Context, Message
+from flwr.serverapp import Grid, ServerApp
 
 from bedside.domain import ConfigurationError
 from bedside.federated.accountant import PrivacyBudget, noise_for_budget
@@ -25,17 +35,47 @@ from bedside.federated.client_app import make_client_app
 from bedside.federated.device_data import DeviceData
 from bedside.federated.local_grid import DropoutPolicy, Traffic, run_local
 from bedside.federated.logistic import LocalTraining, initial_parameters, predict_logit
+from bedside.federated.metered_grid import MeteredGrid
+
+if TYPE_CHECKING:
+    from bedside.federated.ray_engine import RayUsage
 from bedside.federated.robust import Aggregator
 from bedside.federated.server_app import SecAggSettings, make_server_app
 from bedside.federated.strategy import BedsideStrategy, DpSettings, RoundRecord
 from bedside.models.metrics_ci import auroc
 
-__all__ = ["FIRST_NODE_ID", "FederatedRun", "RunSpec", "pooled_auroc", "simulate"]
+__all__ = [
+    "FIRST_NODE_ID",
+    "DropoutPlan",
+    "Engine",
+    "FederatedRun",
+    "RunSpec",
+    "drop_at_stage",
+    "pooled_auroc",
+    "simulate",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
 FIRST_NODE_ID = 1000
-"""Node ids are FIRST_NODE_ID + client index (Flower reserves small ids)."""
+"""Local engine: node ids are FIRST_NODE_ID + client index (Flower reserves small ids)."""
+
+Engine = Literal["ray", "local"]
+
+
+@dataclass(frozen=True)
+class DropoutPlan:
+    """`count` nodes (the lowest node ids) do not answer SecAgg+ stage `stage` in `rounds`.
+
+    Engine-neutral (Ray's node ids are random): resolved against the node ids at run time.
+    """
+
+    count: int
+    stage: str = "collect_masked_vectors"
+    rounds: frozenset[str] = frozenset({"1"})
+
+    def policy(self, node_ids: Sequence[int]) -> DropoutPolicy:
+        return drop_at_stage(set(sorted(node_ids)[: self.count]), self.stage, set(self.rounds))
 
 
 @dataclass(frozen=True)
@@ -87,7 +127,12 @@ class RunSpec:
 
 @dataclass
 class FederatedRun:
-    """Result of `simulate`."""
+    """Result of `simulate`.
+
+    `cpu_seconds` and `peak_rss_mb` are this process's (ServerApp; on the local engine also
+    every ClientApp); `worker_cpu_seconds` and `worker_peak_rss_mb` are Ray's processes' (0 on
+    the local engine, see `bedside.federated.ray_engine.RayUsage`).
+    """
 
     spec: RunSpec
     parameters: FloatArray
@@ -97,6 +142,9 @@ class FederatedRun:
     wall_seconds: float
     cpu_seconds: float
     peak_rss_mb: float
+    engine: Engine = "local"
+    worker_cpu_seconds: float = 0.0
+    worker_peak_rss_mb: float = 0.0
 
     def upload_bytes(self, round_: int) -> tuple[float, int]:
         """Mean and max bytes a client uploaded in round `round_`."""
@@ -120,11 +168,14 @@ def simulate(
     clients: Sequence[DeviceData],
     spec: RunSpec,
     *,
-    dropout: DropoutPolicy | None = None,
+    dropout: DropoutPolicy | DropoutPlan | None = None,
     evaluate: bool = True,
     quiet: bool = True,
+    engine: Engine = "local",
 ) -> FederatedRun:
-    """Train `spec` over `clients` (module docstring).
+    """Train `spec` over `clients` on `engine` (module docstring).
+
+    A `DropoutPolicy` (node-id based) needs the local engine; a `DropoutPlan` works on both.
 
     Raises
     ------
@@ -166,20 +217,33 @@ def simulate(
         holder.append(s)
         return s
 
-    by_node = {FIRST_NODE_ID + i: c for i, c in enumerate(clients)}
-
-    def data_of(context: Context) -> DeviceData:
-        return by_node[context.node_id]
-
-    app = make_client_app(data_of, secure=spec.secagg is not None, dp=dp is not None)
+    secure, clip = spec.secagg is not None, dp is not None
     server = make_server_app(strategy_of, num_rounds=spec.rounds, secagg=spec.secagg)
     flwr_logger = logging.getLogger("flwr")
     level = flwr_logger.level
     if quiet:
         flwr_logger.setLevel(logging.ERROR)
     wall, cpu = time.perf_counter(), time.process_time()
+    usage = None
     try:
-        grid = run_local(server, dict.fromkeys(by_node, app), dropout=dropout)
+        if engine == "local":
+            node_ids = [FIRST_NODE_ID + i for i in range(len(clients))]
+            policy = dropout.policy(node_ids) if isinstance(dropout, DropoutPlan) else dropout
+            app = make_client_app(
+                lambda ctx: clients[int(ctx.node_config["partition-id"])], secure=secure, dp=clip
+            )
+            traffic = run_local(
+                server,
+                dict.fromkeys(node_ids, app),
+                node_configs={n: {"partition-id": i} for i, n in enumerate(node_ids)},
+                dropout=policy,
+            ).traffic
+        elif engine == "ray":
+            if dropout is not None and not isinstance(dropout, DropoutPlan):
+                raise ConfigurationError("the Ray engine takes a DropoutPlan (node ids are random)")
+            traffic, usage = _simulate_on_ray(clients, server, dropout, secure=secure, dp=clip)
+        else:
+            raise ConfigurationError(f"unknown engine {engine!r} (ray or local)")
     finally:
         flwr_logger.setLevel(level)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -188,12 +252,53 @@ def simulate(
         spec=spec,
         parameters=strategy.current,
         records=strategy.records,
-        traffic=grid.traffic,
+        traffic=traffic,
         noise_multiplier=sigma,
         wall_seconds=wall,
         cpu_seconds=cpu,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        engine=engine,
+        worker_cpu_seconds=0.0 if usage is None else usage.cpu_seconds,
+        worker_peak_rss_mb=0.0 if usage is None else usage.peak_rss_mb,
     )
+
+
+def _simulate_on_ray(
+    clients: Sequence[DeviceData],
+    server: ServerApp,
+    dropout: DropoutPlan | None,
+    *,
+    secure: bool,
+    dp: bool,
+) -> tuple[Traffic, RayUsage]:
+    """Run on the Simulation Engine; the clients go to the actors as a file, not in the app."""
+    from bedside.federated.ray_engine import PartitionFile, run_ray, save_partitions
+
+    grids: list[MeteredGrid] = []
+    metered = ServerApp()
+
+    @metered.main()
+    def main(grid: Grid, context: Context) -> None:
+        # The engine registers its nodes while this thread starts; the strategy samples from
+        # the nodes available, so wait for all of them (as the local engine has them at once).
+        deadline = time.monotonic() + 60.0
+        while len(list(grid.get_node_ids())) < len(clients):
+            if time.monotonic() > deadline:
+                raise ConfigurationError(
+                    f"the Simulation Engine registered {len(list(grid.get_node_ids()))} of "
+                    f"{len(clients)} nodes within 60 s"
+                )
+            time.sleep(0.05)
+        policy = None if dropout is None else dropout.policy(list(grid.get_node_ids()))
+        grids.append(MeteredGrid(grid, dropout=policy))
+        server(grids[0], context)
+
+    with tempfile.TemporaryDirectory(prefix="bedside-fl-") as tmp:
+        path = Path(tmp) / "clients.npz"
+        save_partitions(list(clients), path)
+        app = make_client_app(PartitionFile(path), secure=secure, dp=dp)
+        usage = run_ray(metered, app, len(clients))
+    return grids[0].traffic, usage
 
 
 def drop_at_stage(nodes: set[int], stage: str, rounds: set[str]) -> DropoutPolicy:
