@@ -19,7 +19,7 @@ from bedside.federated.simulation import (
     pooled_auroc,
     simulate,
 )
-from bedside.federated.strategy import BedsideStrategy
+from bedside.federated.strategy import BedsideStrategy, ServerStep
 
 D = 4
 W_TRUE = np.array([1.5, -1.0, 0.5, 0.0, -0.5])
@@ -113,18 +113,44 @@ def test_secagg_with_a_dropout_gives_the_plain_weighted_mean() -> None:
     clients = _clients(7)
     dropped = FIRST_NODE_ID + 2
     policy = drop_at_stage({dropped}, "collect_masked_vectors", {"1"})
+    # Plain FedAvg server (no server step), so the aggregate itself is compared.
     secure = simulate(
         clients,
-        RunSpec(rounds=1, secagg=SecAggSettings(num_shares=5, reconstruction_threshold=3)),
+        RunSpec(
+            rounds=1,
+            secagg=SecAggSettings(num_shares=5, reconstruction_threshold=3),
+            server=ServerStep(),
+        ),
         dropout=policy,
     )
     assert secure.records[0].results == 6  # the round completed without the dropped device
     survivors = [c for i, c in enumerate(clients) if i != 2]
-    plain = simulate(survivors, RunSpec(rounds=1))
+    plain = simulate(survivors, RunSpec(rounds=1, server=ServerStep()))
     # Same aggregate up to SecAgg+'s quantisation (2**22 levels over [-8, 8]).
     assert np.allclose(secure.parameters, plain.parameters, atol=1e-4)
     up, _ = secure.upload_bytes(1)
     assert up > plain.upload_bytes(1)[0]  # keys, shares and masked vector cost bytes
+
+
+def test_server_step_scales_the_aggregate_change_also_under_secagg() -> None:
+    clients = _clients(6)
+    secagg = SecAggSettings(num_shares=5, reconstruction_threshold=3)
+    plain = simulate(clients, RunSpec(rounds=1, server=ServerStep()))
+    for spec_secagg in (None, secagg):
+        stepped = simulate(
+            clients, RunSpec(rounds=1, secagg=spec_secagg, server=ServerStep(learning_rate=4.0))
+        )
+        # From zero: the server's step is 4 times the aggregate's change (the server needs
+        # only the aggregate, which is all SecAgg+ gives it; quantisation error times 4).
+        assert np.allclose(stepped.parameters, 4.0 * plain.parameters, atol=1e-3)
+    # Momentum: the second round's step adds beta times the first round's change.
+    two = simulate(clients, RunSpec(rounds=2, server=ServerStep(momentum=0.5)))
+    plain2 = simulate(clients, RunSpec(rounds=2, server=ServerStep()))
+    assert not np.allclose(two.parameters, plain2.parameters, atol=1e-6)
+    assert np.isclose(
+        two.records[1].update_norm,
+        np.linalg.norm(two.parameters - plain.parameters),
+    )
 
 
 def test_secagg_refuses_robust_aggregators() -> None:

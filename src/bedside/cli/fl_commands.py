@@ -41,7 +41,7 @@ def simulate_command(
     epsilon: Annotated[
         float | None, typer.Option(help="DP budget epsilon (delta 1e-5); omit for no DP.")
     ] = None,
-    clip: Annotated[float, typer.Option(help="DP clipping norm of each update.")] = 0.5,
+    clip: Annotated[float, typer.Option(help="DP clipping norm of each update.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Cohort seed.")] = 5,
     cache: Annotated[
         Path | None, typer.Option(help="Cache of the cohort's features (.npz).")

@@ -59,7 +59,8 @@ def train_federated_model(
         },
         "estimator": (
             f"logistic regression on whitened episode features, {spec.name()}, {rounds} rounds, "
-            "2 local gradient steps per round; no post-hoc calibration"
+            f"{spec.local.steps} local gradient steps of {spec.local.learning_rate:g} per round, "
+            f"server step {spec.server.learning_rate:g}; no post-hoc calibration"
         ),
         "federation": {
             "clients": len(clients),

@@ -41,7 +41,13 @@ if TYPE_CHECKING:
     from bedside.federated.ray_engine import RayUsage
 from bedside.federated.robust import Aggregator
 from bedside.federated.server_app import SecAggSettings, make_server_app
-from bedside.federated.strategy import BedsideStrategy, DpSettings, RoundRecord
+from bedside.federated.strategy import (
+    DEFAULT_SERVER_STEP,
+    BedsideStrategy,
+    DpSettings,
+    RoundRecord,
+    ServerStep,
+)
 from bedside.models.metrics_ci import auroc
 
 __all__ = [
@@ -99,6 +105,8 @@ class RunSpec:
     max_update_norm : float
     seed : int
         Seed of the server's DP noise.
+    server : ServerStep
+        The server optimiser on the aggregate's change (`bedside.federated.strategy`).
     """
 
     rounds: int = 5
@@ -112,6 +120,7 @@ class RunSpec:
     fraction_fit: float = 1.0
     max_update_norm: float = 10.0
     seed: int = 0
+    server: ServerStep = DEFAULT_SERVER_STEP
 
     def name(self) -> str:
         """Short label such as ``FedAvg+SecAgg+DP(eps=4)``."""
@@ -212,6 +221,7 @@ def simulate(
             fraction_fit=spec.fraction_fit,
             min_clients=min(3, len(clients)),
             evaluate=(lambda r, w: {"auroc": pooled_auroc(w, clients)}) if evaluate else None,
+            server_step=spec.server,
         )
         s.rng = np.random.default_rng(spec.seed)
         holder.append(s)

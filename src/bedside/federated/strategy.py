@@ -11,6 +11,12 @@
   single client, so the robust rules are refused in that mode;
 - FedProx is FedAvg plus the proximal weight ``mu`` sent to the clients in the fit config
   (the clients add ``mu / 2 |w - w_global|^2`` to their local objective);
+- a server optimiser (`ServerStep`, FedAvgM: Hsu et al. 2019, "Measuring the Effects of
+  Non-Identical Data Distribution for Federated Visual Classification", arXiv:1909.06335; the
+  FedOpt framing of Reddi et al. 2021, "Adaptive Federated Optimization", ICLR) treats the
+  aggregate's change ``Delta = aggregate - w`` as a pseudo-gradient: ``m <- beta m + Delta``,
+  ``w <- w + eta m``. It needs only the aggregate, so it works unchanged under SecAgg+ (the server
+  sees only the sum) and after the DP noise (post-processing: no extra privacy cost);
 - central DP (`DpSettings`): clients clip their update to ``clipping_norm`` with Flower's
   ``fixedclipping_mod`` (the strategy sends the norm in the fit config, Flower's key), clients
   weigh equally, and the server adds Gaussian noise of SD ``noise_multiplier * clipping_norm /
@@ -51,7 +57,7 @@ from bedside.federated.accountant import PrivacyBudget, PrivacyBudgetExceededErr
 from bedside.federated.logistic import LocalTraining
 from bedside.federated.robust import Aggregator, aggregate, screen_updates
 
-__all__ = ["BedsideStrategy", "DpSettings", "RoundRecord"]
+__all__ = ["DEFAULT_SERVER_STEP", "BedsideStrategy", "DpSettings", "RoundRecord", "ServerStep"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -79,6 +85,36 @@ class DpSettings:
     def __post_init__(self) -> None:
         if not self.clipping_norm > 0 or not self.noise_multiplier > 0:
             raise ConfigurationError(f"invalid DP settings: {self}")
+
+
+@dataclass(frozen=True)
+class ServerStep:
+    """The server's step on the aggregate's change (module docstring); (1, 0) is plain FedAvg.
+
+    Attributes
+    ----------
+    learning_rate : float
+        ``eta`` (unitless), > 0.
+    momentum : float
+        ``beta`` in [0, 1).
+    """
+
+    learning_rate: float = 1.0
+    momentum: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.learning_rate > 0 or not 0.0 <= self.momentum < 1.0:
+            raise ConfigurationError(f"invalid server step: {self}")
+
+
+DEFAULT_SERVER_STEP = ServerStep(learning_rate=15.0)
+"""With `LocalTraining`'s default (two local steps of 0.1) a round is about one gradient step
+of 3.0 on the pooled objective of the whitened features, below the 2 / L = 4.1 stability bound
+of that objective on a 500-patient development cohort (L = 0.49; its smallest curvature is 0.14,
+so plain gradient descent contracts by about 0.55 a round and momentum is not needed: eta 10
+with momentum 0.5 gave 0.796). Chosen on that cohort (seed 6; one local step of 0.2) among eta
+10, 15, 20 (pooled held-out AUROC after 5 rounds 0.795, 0.797, 0.797; centralised 0.797); 20
+sits at the stability edge."""
 
 
 @dataclass
@@ -122,6 +158,10 @@ class BedsideStrategy(FedAvg):
         server in deployment has no data).
     trim_fraction : float
         Of the trimmed mean.
+    server_step : ServerStep
+        The server optimiser applied to the aggregate's change (default `DEFAULT_SERVER_STEP`;
+        ``ServerStep()`` is plain FedAvg). Bounds on the aggregate's change (screening,
+        robust rules) hold before this step and scale by its learning rate.
     """
 
     def __init__(
@@ -138,6 +178,7 @@ class BedsideStrategy(FedAvg):
         min_clients: int = 2,
         evaluate: EvaluateFn | None = None,
         trim_fraction: float = 0.1,
+        server_step: ServerStep | None = None,
     ) -> None:
         if secure and aggregator != "mean":
             raise ConfigurationError(
@@ -162,6 +203,8 @@ class BedsideStrategy(FedAvg):
         self.total_clients = total_clients
         self.evaluate_round = evaluate
         self.trim_fraction = trim_fraction
+        self.server_step = server_step or DEFAULT_SERVER_STEP
+        self._velocity = np.zeros_like(self.current)
         self.accountant = RdpAccountant()
         self.records: list[RoundRecord] = []
         self.rng = np.random.default_rng()
@@ -269,6 +312,10 @@ class BedsideStrategy(FedAvg):
             new = new + self.rng.normal(0.0, sd, size=new.shape)
         elif self.dp is not None:
             epsilon = self.accountant.epsilon(self.dp.budget.delta)
+        if new is not None:
+            # Server optimiser on the (screened, noised) aggregate: post-processing only.
+            self._velocity = self.server_step.momentum * self._velocity + (new - self.current)
+            new = self.current + self.server_step.learning_rate * self._velocity
         update_norm = 0.0 if new is None else float(np.linalg.norm(new - self.current))
         if new is not None:
             self.current = new
