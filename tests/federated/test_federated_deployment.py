@@ -40,6 +40,7 @@ from bedside.federated.deployment.credentials import write_supernode_keys, write
 from bedside.federated.deployment.site_data import load_site_data, save_site_data
 from bedside.federated.device_data import DeviceData
 from bedside.federated.logistic import LocalTraining, initial_parameters, train_local
+from bedside.federated.strategy import DEFAULT_SERVER_STEP
 from bedside.models.features import DEFAULT_EPISODE_BIOMARKERS, episode_feature_names
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,13 +145,16 @@ def _cli(args: list[str]) -> None:
 
 
 def _expected_fedavg(sites: list[Path], rounds: int) -> np.ndarray:
-    """FedAvg (weights = labelled days) of the given sites from zero, as the ClientApp trains."""
+    """FedAvg (weights = labelled days) of the given sites from zero, as the ClientApp trains
+    and the strategy steps."""
     data = [load_site_data(p) for p in sites]
     w = initial_parameters(N_FEATURES)
     for _ in range(rounds):
         updates = [train_local(w, d.X, d.y, LocalTraining()) for d in data]
         n = np.array([d.y.size for d in data], dtype=np.float64)
-        w = np.sum([u * k for u, k in zip(updates, n, strict=True)], axis=0) / n.sum()
+        mean = np.sum([u * k for u, k in zip(updates, n, strict=True)], axis=0) / n.sum()
+        # The server's default step on the aggregate's change (no momentum by default).
+        w = w + DEFAULT_SERVER_STEP.learning_rate * (mean - w)
     return np.asarray(w)
 
 
