@@ -26,7 +26,7 @@ from bedside.federated.metered_grid import MeteredGrid
 from bedside.federated.ray_engine import PartitionFile, local_ray_node_address, save_partitions
 from bedside.federated.server_app import SecAggSettings, make_server_app
 from bedside.federated.simulation import FIRST_NODE_ID, RunSpec, simulate
-from bedside.federated.strategy import BedsideStrategy
+from bedside.federated.strategy import BedsideStrategy, ServerStep
 
 D = 4
 W_TRUE = np.array([1.5, -1.0, 0.5, 0.0, -0.5])
@@ -105,7 +105,9 @@ def test_ray_engine_matches_local_grid_with_secagg_and_dp() -> None:
     """
     clients = _clients(8)
     secagg = SecAggSettings(num_shares=5, reconstruction_threshold=3, max_weight=50.0)
-    spec = RunSpec(rounds=2, secagg=secagg, epsilon=8.0, clipping_norm=0.5)
+    # Plain FedAvg server step, so the quantisation bound below is the parameters' bound (the
+    # default server step would multiply it by its learning rate every round).
+    spec = RunSpec(rounds=2, secagg=secagg, epsilon=8.0, clipping_norm=0.5, server=ServerStep())
     local = simulate(clients, spec, engine="local")
     # Ray runs in a child process: its shutdown leaves /dev/null handles and Popen objects of
     # processes it stops asynchronously, which pytest (warnings as errors) reports as unraisable
