@@ -57,6 +57,7 @@ bench: bootstrap
 	$(BIN)/python bench/importers.py
 	$(BIN)/bedside risk evaluate-shift
 	$(BIN)/python bench/federated.py
+	$(BIN)/python bench/federated_engines.py --clients 100 --rounds 3
 	@if [ -d $(DEPRESJON)/control ]; then \
 		$(BIN)/bedside fl evaluate --clients 500 --depresjon $(DEPRESJON); \
 	else $(BIN)/bedside fl evaluate --clients 500; fi
