@@ -2,11 +2,13 @@
 and SuperNode authentication, the app run with ``flwr run``, one SuperNode killed mid-round.
 
 The commands are the README's ("Federated learning across machines") with local ports and
-paths. The killed SuperNode dies (SIGKILL, with its SuperExec and ClientApp processes) when its
-third SecAgg+ message of round 1 arrives (collect masked vectors), i.e. after it has shared its
-key shares: the server must drop it after the stage timeout and remove its pairwise masks from
-the two survivors' vectors with their shares. The final model must equal FedAvg over the two
-surviving sites only, to SecAgg+'s quantisation error.
+paths. Checked on the way: the SuperLink's port speaks TLS with a certificate that chains only to
+the clinic's CA, and a fourth SuperNode whose key was never registered is refused. The killed
+SuperNode dies (SIGKILL, with its SuperExec and ClientApp processes) when its third SecAgg+
+message of round 1 arrives (collect masked vectors), i.e. after it has shared its key shares: the
+server must drop it after the stage timeout and remove its pairwise masks from the two
+survivors' vectors with their shares. The final model must equal FedAvg over the two surviving
+sites only, to SecAgg+'s quantisation error.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -139,6 +142,22 @@ def _run_all(commands: list[list[str]], env: dict[str, str], timeout: float = 18
         assert proc.returncode == 0, f"{args}: {out}"
 
 
+def _assert_tls(port: int, ca: Path) -> None:
+    """The port speaks TLS with a certificate for 127.0.0.1 that chains to `ca`, and only to it."""
+    pinned = ssl.create_default_context(cafile=str(ca))
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        pinned.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        assert tls.version() in {"TLSv1.2", "TLSv1.3"}
+    other_ca = ssl.create_default_context()  # the system's CAs, not the clinic's
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        pytest.raises(ssl.SSLCertVerificationError),
+    ):
+        other_ca.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
 def _cli(args: list[str]) -> None:
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
@@ -193,6 +212,7 @@ def test_superlink_three_supernodes_tls_auth_secagg_survives_a_killed_node(
         ],
     )
     _wait_port(link_port, link, link_log, timeout=120)
+    _assert_tls(link_port, creds / "ca.crt")
 
     home = tmp_path / "flwr-home"
     home.mkdir(exist_ok=True)

@@ -153,6 +153,27 @@ def test_server_step_scales_the_aggregate_change_also_under_secagg() -> None:
     )
 
 
+@pytest.mark.parametrize("stage", ["setup", "share_keys"])
+def test_secagg_survives_a_device_that_never_shares_its_keys(stage: str) -> None:
+    # flwr 1.42's SecAggPlusWorkflow asks the survivors for shares of every sampled node, even
+    # one that never answered the setup, and halts the round; server_app prunes such nodes.
+    clients = _clients(5)
+    dropped = FIRST_NODE_ID + 1
+    secure = simulate(
+        clients,
+        RunSpec(
+            rounds=1,
+            secagg=SecAggSettings(num_shares=3, reconstruction_threshold=2),
+            server=ServerStep(),
+        ),
+        dropout=drop_at_stage({dropped}, stage, {"1"}),
+    )
+    assert secure.records[0].results == 4
+    survivors = [c for i, c in enumerate(clients) if i != 1]
+    plain = simulate(survivors, RunSpec(rounds=1, server=ServerStep()))
+    assert np.allclose(secure.parameters, plain.parameters, atol=1e-4)
+
+
 def test_secagg_refuses_robust_aggregators() -> None:
     from bedside.domain import ConfigurationError
 

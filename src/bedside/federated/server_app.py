@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from flwr.app import Context
 from flwr.server import LegacyContext, ServerConfig
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+from flwr.server.workflow.secure_aggregation.secaggplus_workflow import WorkflowState
 from flwr.serverapp import Grid, ServerApp
 
 from bedside.domain import ConfigurationError
 from bedside.federated.strategy import BedsideStrategy
 
-__all__ = ["SecAggSettings", "make_server_app", "run_rounds"]
+__all__ = ["DropoutTolerantSecAggPlusWorkflow", "SecAggSettings", "make_server_app", "run_rounds"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,44 @@ class SecAggSettings:
                 f"reconstruction_threshold must be in (1, num_shares), got "
                 f"{self.reconstruction_threshold}"
             )
+
+
+class DropoutTolerantSecAggPlusWorkflow(SecAggPlusWorkflow):
+    """Flower's SecAgg+ workflow, also surviving nodes that drop before they shared their keys.
+
+    flwr 1.42's workflow keeps every sampled node in ``sampled_node_ids`` and in the unmask stage
+    asks the survivors for shares of each one that is no longer active, including a node that
+    never answered the setup or key-sharing stage, of which nobody holds shares; the round then
+    halts ("Not enough shares to recover secret"). Found in deployment: a SuperNode killed in
+    round 1 still counts as connected for up to 60 s (two missed 30 s heartbeats), is sampled in
+    round 2, and never answers. No survivor masks its vector with such a node (pairwise masks are
+    derived only with nodes whose encrypted shares it received), so after each of these two
+    stages the nodes that did not answer are forgotten and the neighbourhoods shrunk to the nodes
+    that did; the threshold check is redone on what is left. Nodes that drop later (after
+    sharing) are unmasked from their neighbours' shares as before.
+    """
+
+    def _forget_silent(self, state: WorkflowState) -> bool:
+        answered = set(state.active_node_ids)
+        if len(answered) < 2:
+            return False
+        state.sampled_node_ids = answered
+        state.nid_to_neighbours = {
+            nid: neighbours & answered
+            for nid, neighbours in state.nid_to_neighbours.items()
+            if nid in answered
+        }
+        return self._check_threshold(state)
+
+    def setup_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
+        """Flower's setup stage, then forget the nodes that sent no public keys."""
+        super().setup_stage(grid, context, state)
+        return self._forget_silent(state)
+
+    def share_keys_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
+        """Flower's key-sharing stage, then forget the nodes that sent no shares."""
+        super().share_keys_stage(grid, context, state)
+        return self._forget_silent(state)
 
 
 def make_server_app(
@@ -106,7 +145,7 @@ def run_rounds(
         workflow = DefaultWorkflow()
     else:
         workflow = DefaultWorkflow(
-            fit_workflow=SecAggPlusWorkflow(
+            fit_workflow=DropoutTolerantSecAggPlusWorkflow(
                 num_shares=secagg.num_shares,
                 reconstruction_threshold=secagg.reconstruction_threshold,
                 max_weight=secagg.max_weight,
