@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -73,3 +75,12 @@ def test_fl_evaluate_prints_one_table() -> None:
     table = result.output.split("-----")[-1]
     for m in methods:
         assert m in table, m
+
+
+def test_fl_simulate_depresjon_without_recordings_names_the_folder(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["fl", "simulate", "--depresjon", str(tmp_path), "--engine", "local"]
+    )
+    assert result.exit_code == 1
+    assert str(tmp_path) in result.output
+    assert "recordings" in result.output

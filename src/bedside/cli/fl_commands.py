@@ -53,8 +53,16 @@ def simulate_command(
             "same apps called in this process (no Ray start-up; faster for small models)."
         ),
     ] = "ray",
+    depresjon: Annotated[
+        Path | None,
+        typer.Option(
+            help="Depresjon folder (condition/, control/): clients are sites of participants "
+            "instead of synthetic patients (--clients/--days/--cache ignored)."
+        ),
+    ] = None,
+    sites: Annotated[int, typer.Option(min=3, help="Depresjon site clients.")] = 5,
 ) -> None:
-    """Run federated training on a synthetic cohort and print per-round figures."""
+    """Run federated training on a synthetic cohort (or Depresjon sites); per-round figures."""
     from bedside.domain import BedsideError
     from bedside.federated.cohort_data import whitened_cohort
     from bedside.federated.robust import AGGREGATORS
@@ -77,9 +85,25 @@ def simulate_command(
             epsilon=epsilon,
             clipping_norm=clip,
         )
-        config = CohortConfig(n_patients=clients, n_days=days, seed=seed, extra_modalities=())
-        typer.echo(f"cohort: {clients} synthetic patients x {days} days, seed {seed}")
-        data, _ = whitened_cohort(config, cache=cache)
+        if depresjon is not None:
+            from dataclasses import replace
+
+            from bedside.federated.depresjon_sites import (
+                SITE_LOCAL_TRAINING,
+                SITE_SERVER_STEP,
+                depresjon_site_clients,
+            )
+
+            data = depresjon_site_clients(depresjon, sites=sites)
+            spec = replace(spec, local=SITE_LOCAL_TRAINING, server=SITE_SERVER_STEP)
+            typer.echo(
+                f"Depresjon: {sites} site clients, participants per site (training/held out) "
+                + ", ".join(f"{c.y.size}/{c.y_test.size}" for c in data)
+            )
+        else:
+            config = CohortConfig(n_patients=clients, n_days=days, seed=seed, extra_modalities=())
+            typer.echo(f"cohort: {clients} synthetic patients x {days} days, seed {seed}")
+            data, _ = whitened_cohort(config, cache=cache)
         dropout = DropoutPlan(dropouts) if dropouts else None
         run = simulate(data, spec, dropout=dropout, engine="ray" if engine == "ray" else "local")
     except BedsideError as exc:
