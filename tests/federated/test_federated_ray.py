@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from bedside.federated.client_app import make_client_app
 from bedside.federated.device_data import DeviceData
 from bedside.federated.local_grid import run_local
 from bedside.federated.logistic import initial_parameters
-from bedside.federated.metered_grid import MeteredGrid
+from bedside.federated.metered_grid import EngineStoppedError, MeteredGrid
 from bedside.federated.ray_engine import PartitionFile, local_ray_node_address, save_partitions
 from bedside.federated.server_app import SecAggSettings, make_server_app
 from bedside.federated.simulation import FIRST_NODE_ID, RunSpec, simulate
@@ -137,3 +138,41 @@ def test_ray_engine_matches_local_grid_with_secagg_and_dp() -> None:
         up_ray, up_local = on_ray.upload_bytes(r)[0], local.upload_bytes(r)[0]
         assert 0 < up_local <= up_ray <= 1.05 * up_local
     assert on_ray.worker_cpu_seconds > 0  # the ClientApps ran in Ray's processes
+
+
+class _SilentGrid(Grid):
+    """A Grid whose nodes never answer (as when the engine behind it died)."""
+
+    def set_run(self, run: object) -> None:  # type: ignore[override]
+        pass
+
+    @property
+    def run(self) -> object:  # type: ignore[override]
+        return None
+
+    def create_message(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        raise NotImplementedError
+
+    def get_node_ids(self) -> list[int]:
+        return [1]
+
+    def push_messages(self, messages: object) -> list[str]:  # type: ignore[override]
+        return ["m1"]
+
+    def pull_messages(self, message_ids: object) -> list[object]:  # type: ignore[override]
+        return []
+
+    def send_and_receive(self, messages: object, *, timeout: float | None = None) -> list[object]:  # type: ignore[override]
+        raise AssertionError("MeteredGrid must poll, not delegate the unbounded wait")
+
+
+def test_metered_grid_stops_waiting_when_the_engine_stopped() -> None:
+    abort = threading.Event()
+    grid = MeteredGrid(_SilentGrid(), pull_interval=0.01, abort=abort)
+    threading.Timer(0.2, abort.set).start()
+    with pytest.raises(EngineStoppedError, match="1 replies outstanding"):
+        grid.send_and_receive([])
+    assert (
+        list(MeteredGrid(_SilentGrid(), pull_interval=0.01).send_and_receive([], timeout=0.05))
+        == []
+    )

@@ -10,19 +10,31 @@ payload a SuperNode receives or sends over gRPC without framing), keyed by round
 
 It can also withhold messages from chosen nodes (`dropout`, as in `LocalGrid`): the node never
 receives the message, as when a phone goes offline mid-round.
+
+`send_and_receive` polls the inner Grid itself and stops with `EngineStoppedError` once `abort`
+is set: Flower's in-memory Grid waits for every reply forever when no timeout is given, so
+without this a Simulation Engine that fails to start (Ray under heavy load) would leave the
+ServerApp's thread, and the process, hanging.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 
 from flwr.app import Message, RecordDict
 from flwr.serverapp import Grid
 from flwr.supercore.run import Run
 
+from bedside.domain import BedsideError
 from bedside.federated.local_grid import DropoutPolicy, Traffic, message_size
 
-__all__ = ["MeteredGrid"]
+__all__ = ["EngineStoppedError", "MeteredGrid"]
+
+
+class EngineStoppedError(BedsideError):
+    """The simulation engine stopped while the ServerApp was waiting for replies."""
 
 
 class MeteredGrid(Grid):
@@ -34,12 +46,25 @@ class MeteredGrid(Grid):
         The engine's Grid.
     dropout : callable, optional
         ``(node_id, message) -> True`` withholds that message from that node.
+    pull_interval : float
+        Seconds between polls for replies.
+    abort : threading.Event, optional
+        Set by whoever runs the engine when it stopped (a fresh event by default).
     """
 
-    def __init__(self, inner: Grid, *, dropout: DropoutPolicy | None = None) -> None:
+    def __init__(
+        self,
+        inner: Grid,
+        *,
+        dropout: DropoutPolicy | None = None,
+        pull_interval: float = 0.1,
+        abort: threading.Event | None = None,
+    ) -> None:
         self.inner = inner
         self.dropout = dropout
+        self.pull_interval = pull_interval
         self.traffic = Traffic()
+        self.abort = abort or threading.Event()
 
     def set_run(self, run: Run) -> None:
         self.inner.set_run(run)
@@ -88,6 +113,18 @@ class MeteredGrid(Grid):
     def send_and_receive(
         self, messages: Iterable[Message], *, timeout: float | None = None
     ) -> Iterable[Message]:
-        return self._incoming(
-            self.inner.send_and_receive(self._outgoing(messages), timeout=timeout)
-        )
+        waiting = set(self.push_messages(messages))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        replies: list[Message] = []
+        while waiting:
+            if self.abort.is_set():
+                raise EngineStoppedError(
+                    f"the simulation engine stopped with {len(waiting)} replies outstanding"
+                )
+            got = list(self.pull_messages(waiting))
+            replies.extend(got)
+            waiting.difference_update(m.metadata.reply_to_message_id for m in got)
+            if not waiting or (deadline is not None and time.monotonic() >= deadline):
+                break
+            time.sleep(self.pull_interval)
+        return replies

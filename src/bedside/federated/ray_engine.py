@@ -42,6 +42,7 @@ from flwr.serverapp import ServerApp
 
 from bedside.domain import ConfigurationError
 from bedside.federated.device_data import DeviceData
+from bedside.federated.metered_grid import EngineStoppedError
 
 __all__ = [
     "LOCAL_RAY_ENVIRONMENT",
@@ -234,6 +235,9 @@ def run_ray(
     ------
     ConfigurationError
         Ray would not listen on the loopback address only.
+    EngineStoppedError
+        The engine crashed (e.g. Ray's node did not start in time on an overloaded machine);
+        the message names the first cause.
     """
     import flwr.supercore.telemetry as flwr_telemetry
     from flwr.simulation import run_simulation
@@ -266,6 +270,11 @@ def run_ray(
                 },
             )
         return monitor.usage()
+    except RuntimeError as exc:
+        cause: BaseException = exc
+        while cause.__cause__ is not None:
+            cause = cause.__cause__
+        raise EngineStoppedError(f"Flower's Simulation Engine (Ray) stopped: {cause}") from exc
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -285,6 +286,7 @@ def _simulate_on_ray(
     from bedside.federated.ray_engine import PartitionFile, run_ray, save_partitions
 
     grids: list[MeteredGrid] = []
+    stopped = threading.Event()  # set when the engine fails: the ServerApp's thread gives up
     metered = ServerApp()
 
     @metered.main()
@@ -293,21 +295,25 @@ def _simulate_on_ray(
         # the nodes available, so wait for all of them (as the local engine has them at once).
         deadline = time.monotonic() + 60.0
         while len(list(grid.get_node_ids())) < len(clients):
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or stopped.is_set():
                 raise ConfigurationError(
                     f"the Simulation Engine registered {len(list(grid.get_node_ids()))} of "
                     f"{len(clients)} nodes within 60 s"
                 )
             time.sleep(0.05)
         policy = None if dropout is None else dropout.policy(list(grid.get_node_ids()))
-        grids.append(MeteredGrid(grid, dropout=policy))
+        grids.append(MeteredGrid(grid, dropout=policy, abort=stopped))
         server(grids[0], context)
 
     with tempfile.TemporaryDirectory(prefix="bedside-fl-") as tmp:
         path = Path(tmp) / "clients.npz"
         save_partitions(list(clients), path)
         app = make_client_app(PartitionFile(path), secure=secure, dp=dp)
-        usage = run_ray(metered, app, len(clients))
+        try:
+            usage = run_ray(metered, app, len(clients))
+        except BaseException:
+            stopped.set()
+            raise
     return grids[0].traffic, usage
 
 
