@@ -26,7 +26,7 @@ from bedside.federated.logistic import initial_parameters
 from bedside.federated.metered_grid import EngineStoppedError, MeteredGrid
 from bedside.federated.ray_engine import PartitionFile, local_ray_node_address, save_partitions
 from bedside.federated.server_app import SecAggSettings, make_server_app
-from bedside.federated.simulation import FIRST_NODE_ID, RunSpec, simulate
+from bedside.federated.simulation import FIRST_NODE_ID, FederatedRun, RunSpec, simulate
 from bedside.federated.strategy import BedsideStrategy, ServerStep
 
 D = 4
@@ -93,6 +93,22 @@ def test_metered_grid_counts_what_the_local_grid_delivers() -> None:
     assert len(metered[0].traffic.up) == 5  # one round, five nodes
 
 
+def _on_ray_in_child(clients: list[DeviceData], spec: RunSpec) -> FederatedRun:
+    """`simulate` on Ray in a fresh process; one more try only when Ray's node did not start.
+
+    On an overloaded machine Ray's own start-up can time out (seen once here: the raylet gave up
+    waiting for its metrics agent); any other failure, or a second start-up failure, fails.
+    """
+    for attempt in (1, 2):
+        with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+            try:
+                return pool.submit(simulate, clients, spec, engine="ray").result(timeout=900)
+            except EngineStoppedError as exc:
+                if attempt == 2 or "during startup" not in str(exc):
+                    raise
+    raise AssertionError("unreachable")
+
+
 @pytest.mark.slow
 def test_ray_engine_matches_local_grid_with_secagg_and_dp() -> None:
     """8 clients, 2 rounds, SecAgg+ (5 shares) and central DP on Ray and on the local grid.
@@ -113,8 +129,7 @@ def test_ray_engine_matches_local_grid_with_secagg_and_dp() -> None:
     # Ray runs in a child process: its shutdown leaves /dev/null handles and Popen objects of
     # processes it stops asynchronously, which pytest (warnings as errors) reports as unraisable
     # ResourceWarnings; and Flower's Ray backend rewrites PYTHONPATH in os.environ.
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-        on_ray = pool.submit(simulate, clients, spec, engine="ray").result(timeout=900)
+    on_ray = _on_ray_in_child(clients, spec)
 
     assert on_ray.engine == "ray"
     assert [r.round for r in on_ray.records] == [1, 2]
