@@ -114,10 +114,13 @@ def demo(
     federated: Annotated[
         bool,
         typer.Option(
+            "--federated/--centralised",
             help="Train the episode-risk model by federated learning (FedAvg + SecAgg+ over the "
-            "training cohort's patients, PHQ-9 labels) and publish it signed; devices verify it."
+            "training cohort's patients, PHQ-9 labels) and publish it signed; devices verify it "
+            "(default). --centralised: the former centralised model on the cohort's episode "
+            "labels.",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Run the whole pipeline on a synthetic clinic, print a summary, then serve the dashboard."""
     from bedside.cli.demo_run import DemoOptions, run_demo

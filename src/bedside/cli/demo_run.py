@@ -1,7 +1,11 @@
 """`bedside demo`: a synthetic clinic run end to end, device side then clinic side.
 
-1. Train the episode-risk model on a separate synthetic training cohort (another seed) and save
-   it as an ONNX bundle; the devices load that bundle, as a phone would.
+1. Train the episode-risk model on a separate synthetic training cohort (another seed) by
+   federated learning (FedAvg + SecAgg+, one Flower client per training patient, labelled by
+   the patient's own PHQ-9; `bedside.federated.demo_model`), export it to ONNX and publish it
+   signed by a model-publisher key; the devices verify signature, model card and ONNX hash
+   before loading it, as a phone would. ``federated=False`` (``--centralised``) trains the
+   former centralised model (calibrated logistic regression on the cohort's episode labels).
 2. Generate the clinic (patients with injected episodes whose onset and effects are known).
 3. Device side, per patient: raw minute actigraphy -> daily biomarkers -> baseline and verified
    trends -> risk -> one finding per day. Raw samples stay here. The findings then travel sealed
@@ -95,7 +99,7 @@ class DemoOptions:
     training_days: int = 90
     cohort: Mapping[str, Any] = field(default_factory=dict)
     quiet: bool = False
-    federated: bool = False
+    federated: bool = True
 
 
 @dataclass
