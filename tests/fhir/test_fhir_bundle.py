@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bedside.clinical import load_builtin_protocol
 from bedside.domain import DailyBiomarkerTable, Finding, Recommendation
 from bedside.fhir import (
     FhirValidationError,
@@ -132,7 +133,7 @@ def test_provenance_chain_biomarker_to_trend_to_risk_to_task(bundle: dict[str, A
         for p in _by_type(bundle, "Provenance")
         if p["resource"]["target"][0]["reference"] == task
     )
-    assert "relapse_watch|1.0.0" in task_prov["policy"][0]
+    assert f"relapse_watch|{load_builtin_protocol().version}" in task_prov["policy"][0]
     assert {a["type"]["coding"][0]["code"] for a in task_prov["agent"]} == {
         "author",
         "informant",

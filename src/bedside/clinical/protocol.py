@@ -92,6 +92,19 @@ class RelapseTrigger(BaseModel):
     min_coverage : float
         Minimum data coverage in [0, 1], both of each counted trend (mean over onset..detection)
         and of the trends' modalities on the finding's day.
+    sustained_risk_threshold : float or None
+        Second evidence path (None: off). The relapse watch also fires when the calibrated
+        probability was at or above this on each of the last `sustained_risk_days` local days
+        (a finding on every one of them), without waiting for verified trends. The risk model
+        already combines every watched biomarker's deviation from the patient's own baseline, so
+        its sustained crossing is multi-biomarker evidence; verified trends are specific but, at
+        one false alarm per patient-year, slower than the episode's 7-day ramp (see
+        ``relapse_watch.json``). Normally above `risk_threshold`: the path has no trend behind
+        it.
+    sustained_risk_days : int
+        Consecutive days the sustained-risk path needs (>= 1).
+    sustained_risk_basis : str or None
+        How `sustained_risk_threshold` was derived; required when it is set.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -104,11 +117,16 @@ class RelapseTrigger(BaseModel):
     risk_threshold: float = Field(gt=0, le=1)
     risk_threshold_basis: str = Field(min_length=1)
     min_coverage: float = Field(ge=0, le=1)
+    sustained_risk_threshold: float | None = Field(default=None, gt=0, le=1)
+    sustained_risk_days: int = Field(default=3, ge=1)
+    sustained_risk_basis: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _families_le_trends(self) -> RelapseTrigger:
         if self.min_families > self.min_adverse_trends:
             raise ValueError("min_families cannot exceed min_adverse_trends")
+        if self.sustained_risk_threshold is not None and self.sustained_risk_basis is None:
+            raise ValueError("sustained_risk_basis is required with sustained_risk_threshold")
         return self
 
 

@@ -19,6 +19,7 @@ class ReasonCode(StrEnum):
     TOO_FEW_ADVERSE_TRENDS = "too_few_adverse_trends"
     TOO_FEW_FAMILIES = "too_few_families"
     RISK_BELOW_THRESHOLD = "risk_below_threshold"
+    RISK_NOT_SUSTAINED = "risk_not_sustained"
     SUPPRESSED = "suppressed"
     NO_EVENT = "no_event"
     NOT_YET_DUE = "not_yet_due"

@@ -1,4 +1,5 @@
-"""Relapse watch: sustained adverse trends in at least two families AND risk above threshold."""
+"""Relapse watch: sustained adverse trends in at least two families AND risk above threshold,
+or (when the protocol enables it) a calibrated risk sustained above a higher threshold."""
 
 from __future__ import annotations
 
@@ -33,6 +34,81 @@ def _why_not_counted(trend: TrendFinding, day: dt.date, trig: RelapseTrigger) ->
     if age > trig.max_trend_age_days:
         return f"detected {age} d ago, at most {trig.max_trend_age_days} d allowed"
     return None
+
+
+def _sustained_risk_days(ctx: PatientContext, threshold: float, days: int) -> int:
+    """Consecutive local days up to the context's date with a risk at or above `threshold`
+    (a day without a finding or without a risk breaks the run), counted up to `days`."""
+    by_date = ctx.findings_by_date()
+    run = 0
+    while run < days:
+        f = by_date.get(ctx.date - dt.timedelta(days=run))
+        if f is None or f.risk is None or f.risk.probability < threshold:
+            break
+        run += 1
+    return run
+
+
+def _sustained_risk_outcome(
+    protocol: Protocol,
+    ctx: PatientContext,
+    trig: RelapseTrigger,
+    counted: list[TrendFinding],
+    ignored: list[str],
+) -> RuleOutcome | Reason:
+    """The second evidence path: the calibrated risk sustained at or above its threshold."""
+    finding = ctx.finding
+    assert finding is not None
+    assert finding.risk is not None
+    assert trig.sustained_risk_threshold is not None
+    risk = finding.risk
+    run = _sustained_risk_days(ctx, trig.sustained_risk_threshold, trig.sustained_risk_days)
+    if run < trig.sustained_risk_days:
+        return Reason(
+            ReasonCode.RISK_NOT_SUSTAINED,
+            f"risk at or above {trig.sustained_risk_threshold:.3f} on {run} consecutive day(s), "
+            f"{trig.sustained_risk_days} required",
+        )
+    cov = finding.coverage.get(Modality.ACTIGRAPHY)
+    modalities = sorted(finding.coverage) if cov is None else [Modality.ACTIGRAPHY]
+    low = [m for m in modalities if finding.coverage.get(m, 0.0) < trig.min_coverage]
+    if low:
+        return Reason(
+            ReasonCode.LOW_COVERAGE,
+            f"{', '.join(m.value for m in low)} coverage below {trig.min_coverage:.0%} "
+            f"on {finding.date.isoformat()}",
+        )
+    ordered = sorted(counted, key=lambda t: (t.onset_date, t.biomarker))
+    evidence: list[Evidence] = [trend_evidence(t) for t in ordered]
+    evidence.append(risk_evidence(risk, trig.sustained_risk_threshold))
+    evidence.extend(contribution_evidence(c) for c in risk.contributions)
+    evidence.extend(
+        coverage_evidence(m, finding.coverage.get(m, 0.0), finding.date) for m in modalities
+    )
+    top = ", ".join(
+        f"{REGISTRY[c.biomarker].display if c.biomarker in REGISTRY else c.biomarker} "
+        f"{c.direction or 'changed'}"
+        for c in risk.contributions[:3]
+    )
+    rationale = (
+        f"The calibrated probability of a depressive episode (PHQ-9 >= 10) now or within 14 "
+        f"days has been at or above {trig.sustained_risk_threshold:.0%} on each of the last "
+        f"{trig.sustained_risk_days} days; today it is {risk.probability:.0%} "
+        f"(interval {risk.interval_low:.0%}-{risk.interval_high:.0%}, "
+        f"model {risk.model_id} {risk.model_version})"
+        + (f", driven mostly by {top}" if top else "")
+        + f". Verified trends: {len(counted)} so far. Protocol {protocol.id} "
+        f"{protocol.version} (sustained-risk path). "
+        f"This is a recommendation for clinical judgement, not an order."
+    )
+    return RuleOutcome(
+        True,
+        ignored=tuple(ignored),
+        key_date=finding.date,
+        evidence=tuple(evidence),
+        rationale=rationale,
+        risk_probability=risk.probability,
+    )
 
 
 def check_relapse(protocol: Protocol, ctx: PatientContext) -> tuple[RuleOutcome, ...]:
@@ -99,6 +175,11 @@ def check_relapse(protocol: Protocol, ctx: PatientContext) -> tuple[RuleOutcome,
             )
         )
     if reasons or risk is None:
+        if risk is not None and trig.sustained_risk_threshold is not None:
+            path = _sustained_risk_outcome(protocol, ctx, trig, counted, ignored)
+            if isinstance(path, RuleOutcome):
+                return (path,)
+            reasons.append(path)
         return (RuleOutcome.no(*reasons, ignored=tuple(ignored)),)
 
     ordered = sorted(counted, key=lambda t: (t.onset_date, t.biomarker))
