@@ -21,24 +21,11 @@ from bedside.federated.simulation import (
 )
 from bedside.federated.strategy import BedsideStrategy, ServerStep
 
-D = 4
-W_TRUE = np.array([1.5, -1.0, 0.5, 0.0, -0.5])
-
-
-def _clients(n: int, seed: int = 0, rows: int = 40) -> list[DeviceData]:
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        X = rng.normal(size=(rows, D))
-        p = 1 / (1 + np.exp(-(X @ W_TRUE[:-1] + W_TRUE[-1])))
-        y = (rng.random(rows) < p).astype(np.float64)
-        cut = rows * 3 // 4
-        out.append(DeviceData(f"c{i}", X[:cut], y[:cut], X[cut:], y[cut:]))
-    return out
+from .conftest import W_TRUE, D, make_clients
 
 
 def test_fedavg_learns_and_reports_rounds() -> None:
-    clients = _clients(8)
+    clients = make_clients(8)
     run = simulate(clients, RunSpec(rounds=3))
     assert [r.round for r in run.records] == [1, 2, 3]
     assert all(r.results == 8 and not r.rejected for r in run.records)
@@ -85,7 +72,7 @@ def _strategy_run(clients: list[DeviceData], bad: dict[int, np.ndarray], aggrega
 
 
 def test_server_rejects_nan_inf_and_absurd_updates() -> None:
-    clients = _clients(6)
+    clients = make_clients(6)
     bad = {
         0: np.array([np.nan, 0, 0, 0, 0.0]),
         1: np.array([np.inf, 0, 0, 0, 0.0]),
@@ -101,7 +88,7 @@ def test_server_rejects_nan_inf_and_absurd_updates() -> None:
 
 
 def test_one_attacker_within_norm_cannot_drag_the_median_out_of_the_honest_box() -> None:
-    clients = _clients(7)
+    clients = make_clients(7)
     honest = _strategy_run(clients, {}, "median")
     attacked = _strategy_run(clients, {6: np.full(5, 2.0)}, "median")
     # The attacker's vector passes the norm check (|[2]*5| = 4.5 < 10) and still moves each
@@ -110,7 +97,7 @@ def test_one_attacker_within_norm_cannot_drag_the_median_out_of_the_honest_box()
 
 
 def test_secagg_with_a_dropout_gives_the_plain_weighted_mean() -> None:
-    clients = _clients(7)
+    clients = make_clients(7)
     dropped = FIRST_NODE_ID + 2
     policy = drop_at_stage({dropped}, "collect_masked_vectors", {"1"})
     # Plain FedAvg server (no server step), so the aggregate itself is compared.
@@ -133,7 +120,7 @@ def test_secagg_with_a_dropout_gives_the_plain_weighted_mean() -> None:
 
 
 def test_server_step_scales_the_aggregate_change_also_under_secagg() -> None:
-    clients = _clients(6)
+    clients = make_clients(6)
     secagg = SecAggSettings(num_shares=5, reconstruction_threshold=3)
     plain = simulate(clients, RunSpec(rounds=1, server=ServerStep()))
     for spec_secagg in (None, secagg):
@@ -157,7 +144,7 @@ def test_server_step_scales_the_aggregate_change_also_under_secagg() -> None:
 def test_secagg_survives_a_device_that_never_shares_its_keys(stage: str) -> None:
     # flwr 1.42's SecAggPlusWorkflow asks the survivors for shares of every sampled node, even
     # one that never answered the setup, and halts the round; server_app prunes such nodes.
-    clients = _clients(5)
+    clients = make_clients(5)
     dropped = FIRST_NODE_ID + 1
     secure = simulate(
         clients,
@@ -182,7 +169,7 @@ def test_secagg_refuses_robust_aggregators() -> None:
 
 
 def test_dp_run_reports_epsilon_each_round_and_refuses_an_overrun() -> None:
-    clients = _clients(6)
+    clients = make_clients(6)
     run = simulate(clients, RunSpec(rounds=2, epsilon=8.0, clipping_norm=0.5))
     eps = [r.epsilon for r in run.records]
     assert eps[0] is not None
@@ -208,7 +195,7 @@ def test_dp_run_reports_epsilon_each_round_and_refuses_an_overrun() -> None:
 
 
 def test_personal_head_stays_in_device_state_and_never_in_replies() -> None:
-    clients = _clients(3)
+    clients = make_clients(3)
     sent: list[Message] = []
     base = make_client_app(lambda ctx: clients[ctx.node_id - FIRST_NODE_ID])
 

@@ -29,20 +29,7 @@ from bedside.federated.server_app import SecAggSettings, make_server_app
 from bedside.federated.simulation import FIRST_NODE_ID, FederatedRun, RunSpec, simulate
 from bedside.federated.strategy import BedsideStrategy, ServerStep
 
-D = 4
-W_TRUE = np.array([1.5, -1.0, 0.5, 0.0, -0.5])
-
-
-def _clients(n: int, seed: int = 0, rows: int = 40) -> list[DeviceData]:
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        X = rng.normal(size=(rows, D))
-        p = 1 / (1 + np.exp(-(X @ W_TRUE[:-1] + W_TRUE[-1])))
-        y = (rng.random(rows) < p).astype(np.float64)
-        cut = rows * 3 // 4
-        out.append(DeviceData(f"c{i}", X[:cut], y[:cut], X[cut:], y[cut:]))
-    return out
+from .conftest import D, make_clients
 
 
 def test_ray_would_listen_on_loopback_only() -> None:
@@ -51,7 +38,7 @@ def test_ray_would_listen_on_loopback_only() -> None:
 
 
 def test_partition_file_round_trip_and_bad_partition(tmp_path: Path) -> None:
-    clients = _clients(3)
+    clients = make_clients(3)
     path = tmp_path / "c.npz"
     save_partitions(clients, path)
     load = PartitionFile(path)
@@ -69,7 +56,7 @@ def test_partition_file_round_trip_and_bad_partition(tmp_path: Path) -> None:
 
 def test_metered_grid_counts_what_the_local_grid_delivers() -> None:
     """The server-side byte count (used on Ray) equals the delivery-side one, message by message."""
-    clients = _clients(5)
+    clients = make_clients(5)
     nodes = [FIRST_NODE_ID + i for i in range(5)]
 
     def strategy_of(_: Context) -> BedsideStrategy:
@@ -120,7 +107,7 @@ def test_ray_engine_matches_local_grid_with_secagg_and_dp() -> None:
     n * step * max_weight / sum(weights) per coordinate of the exact mean; two runs differ by
     at most twice that per round, and we allow twice again for two rounds.
     """
-    clients = _clients(8)
+    clients = make_clients(8)
     secagg = SecAggSettings(num_shares=5, reconstruction_threshold=3, max_weight=50.0)
     # Plain FedAvg server step, so the quantisation bound below is the parameters' bound (the
     # default server step would multiply it by its learning rate every round).
