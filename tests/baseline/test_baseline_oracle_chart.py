@@ -51,6 +51,15 @@ def test_a_large_step_scores_from_its_first_day() -> None:
     assert stat[29] < 0.0 < 10.0 < stat[30]
 
 
+def test_a_non_stationary_or_misshapen_model_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="phi"):
+        Var1Model(np.array([0.3, 1.0]), np.eye(2))
+    with pytest.raises(ConfigurationError, match="phi"):
+        Var1Model(np.array(0.3), np.eye(1))
+    with pytest.raises(ConfigurationError, match="innovation_cov"):
+        Var1Model(np.array([0.3, 0.8]), np.eye(3))
+
+
 def test_incomplete_days_are_refused() -> None:
     x = np.zeros((2, 10))
     x[1, 4] = np.nan

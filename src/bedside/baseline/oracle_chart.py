@@ -49,9 +49,9 @@ class Var1Model:
     innovation_cov: FloatArray
 
     def __post_init__(self) -> None:
-        k = self.phi.shape[0]
         if self.phi.ndim != 1 or np.any(np.abs(self.phi) >= 1.0):
             raise ConfigurationError("phi must be a vector with every |phi| < 1")
+        k = self.phi.shape[0]
         if self.innovation_cov.shape != (k, k):
             raise ConfigurationError(f"innovation_cov must have shape ({k}, {k})")
 
