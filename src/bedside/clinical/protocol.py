@@ -105,6 +105,19 @@ class RelapseTrigger(BaseModel):
         Consecutive days the sustained-risk path needs (>= 1).
     sustained_risk_basis : str or None
         How `sustained_risk_threshold` was derived; required when it is set.
+    phq9_threshold : int or None
+        Third evidence path (None: off). The relapse watch also fires when the patient's latest
+        PHQ-9 (self-reported on the device or from the EHR), at most `phq9_max_age_days` old,
+        totals at least this many points (0-27): a validated questionnaire is direct evidence of
+        the symptoms the other paths infer from sensors.
+    phq9_max_age_days : int
+        How old, in days, the latest PHQ-9 may be for the third path (>= 0).
+    phq9_min_rise : int or None
+        When set, the third path also needs the latest total to be at least this many points
+        above the previous PHQ-9 (None: no previous report needed), so that a patient whose
+        usual total sits at the cut-off is not contacted after every questionnaire.
+    phq9_basis : str or None
+        How `phq9_threshold` was chosen; required when it is set.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -120,6 +133,10 @@ class RelapseTrigger(BaseModel):
     sustained_risk_threshold: float | None = Field(default=None, gt=0, le=1)
     sustained_risk_days: int = Field(default=3, ge=1)
     sustained_risk_basis: str | None = Field(default=None, min_length=1)
+    phq9_threshold: int | None = Field(default=None, ge=1, le=27)
+    phq9_max_age_days: int = Field(default=7, ge=0)
+    phq9_min_rise: int | None = Field(default=None, ge=1, le=27)
+    phq9_basis: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _families_le_trends(self) -> RelapseTrigger:
@@ -127,6 +144,8 @@ class RelapseTrigger(BaseModel):
             raise ValueError("min_families cannot exceed min_adverse_trends")
         if self.sustained_risk_threshold is not None and self.sustained_risk_basis is None:
             raise ValueError("sustained_risk_basis is required with sustained_risk_threshold")
+        if self.phq9_threshold is not None and self.phq9_basis is None:
+            raise ValueError("phq9_basis is required with phq9_threshold")
         return self
 
 

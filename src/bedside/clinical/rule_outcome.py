@@ -20,6 +20,7 @@ class ReasonCode(StrEnum):
     TOO_FEW_FAMILIES = "too_few_families"
     RISK_BELOW_THRESHOLD = "risk_below_threshold"
     RISK_NOT_SUSTAINED = "risk_not_sustained"
+    PHQ9_BELOW_THRESHOLD = "phq9_below_threshold"
     SUPPRESSED = "suppressed"
     NO_EVENT = "no_event"
     NOT_YET_DUE = "not_yet_due"

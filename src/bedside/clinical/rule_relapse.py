@@ -1,5 +1,6 @@
 """Relapse watch: sustained adverse trends in at least two families AND risk above threshold,
-or (when the protocol enables it) a calibrated risk sustained above a higher threshold."""
+or (when the protocol enables them) a calibrated risk sustained above a higher threshold, or a
+recent PHQ-9 at or above a threshold."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bedside.clinical.context import PatientContext
 from bedside.clinical.evidence import (
     contribution_evidence,
     coverage_evidence,
+    phq9_evidence,
     risk_evidence,
     trend_evidence,
 )
@@ -111,13 +113,97 @@ def _sustained_risk_outcome(
     )
 
 
+def _phq9_outcome(protocol: Protocol, ctx: PatientContext, trig: RelapseTrigger) -> RuleOutcome:
+    """The third evidence path: the latest PHQ-9, recent enough, at or above its threshold."""
+    assert trig.phq9_threshold is not None
+    series = ctx.phq9_until_today()
+    if not series:
+        return RuleOutcome.no(Reason(ReasonCode.INSUFFICIENT_DATA, "no PHQ-9 yet"))
+    latest = series[-1]
+    age = (ctx.date - latest.date).days
+    if age > trig.phq9_max_age_days:
+        return RuleOutcome.no(
+            Reason(
+                ReasonCode.INSUFFICIENT_DATA,
+                f"latest PHQ-9 is {age} d old, at most {trig.phq9_max_age_days} d allowed",
+            )
+        )
+    if latest.total < trig.phq9_threshold:
+        return RuleOutcome.no(
+            Reason(
+                ReasonCode.PHQ9_BELOW_THRESHOLD,
+                f"latest PHQ-9 total {latest.total} on {latest.date.isoformat()} is below "
+                f"{trig.phq9_threshold}",
+            )
+        )
+    earlier = [r for r in series[:-1] if r.date < latest.date]
+    previous = earlier[-1] if earlier else None
+    if trig.phq9_min_rise is not None:
+        if previous is None:
+            return RuleOutcome.no(
+                Reason(ReasonCode.INSUFFICIENT_DATA, "no earlier PHQ-9 to measure a rise against")
+            )
+        if latest.total - previous.total < trig.phq9_min_rise:
+            return RuleOutcome.no(
+                Reason(
+                    ReasonCode.PHQ9_BELOW_THRESHOLD,
+                    f"latest PHQ-9 total {latest.total} is {latest.total - previous.total:+d} "
+                    f"against {previous.total} on {previous.date.isoformat()}, a rise of "
+                    f"{trig.phq9_min_rise} required",
+                )
+            )
+    evidence: list[Evidence] = [phq9_evidence(latest, f"At or above {trig.phq9_threshold}.")]
+    if previous is not None:
+        evidence.insert(0, phq9_evidence(previous, "The previous one."))
+    finding = ctx.finding
+    risk_text = ""
+    if finding is not None and finding.risk is not None:
+        risk = finding.risk
+        evidence.append(risk_evidence(risk, trig.risk_threshold))
+        risk_text = (
+            f" The device's calibrated episode risk today is {risk.probability:.0%} "
+            f"(interval {risk.interval_low:.0%}-{risk.interval_high:.0%}, "
+            f"model {risk.model_id} {risk.model_version})."
+        )
+    rationale = (
+        f"The patient's PHQ-9 of {latest.date.isoformat()} ({latest.source}) totals "
+        f"{latest.total}/27, at or above {trig.phq9_threshold}, the questionnaire's cut-off for "
+        f"at least moderate depressive symptoms." + risk_text + f" Protocol {protocol.id} "
+        f"{protocol.version} (PHQ-9 path). "
+        f"This is a recommendation for clinical judgement, not an order."
+    )
+    return RuleOutcome(
+        True,
+        key_date=latest.date,
+        evidence=tuple(evidence),
+        rationale=rationale,
+    )
+
+
 def check_relapse(protocol: Protocol, ctx: PatientContext) -> tuple[RuleOutcome, ...]:
-    """Apply a relapse-watch protocol to the day's finding (see ``relapse_watch.json``)."""
+    """Apply a relapse-watch protocol to the day's finding and PHQ-9s (``relapse_watch.json``).
+
+    The sensor paths (verified trends, sustained risk) are tried first; the PHQ-9 path only when
+    neither fires, so a recommendation keeps the device evidence when there is some.
+    """
     trig = protocol.trigger
     assert isinstance(trig, RelapseTrigger)
+    sensors = _check_sensor_paths(protocol, ctx, trig)
+    if sensors.fired or trig.phq9_threshold is None:
+        return (sensors,)
+    phq9 = _phq9_outcome(protocol, ctx, trig)
+    if phq9.fired:
+        return (phq9,)
+    return (RuleOutcome.no(*sensors.reasons, *phq9.reasons, ignored=sensors.ignored),)
+
+
+def _check_sensor_paths(
+    protocol: Protocol, ctx: PatientContext, trig: RelapseTrigger
+) -> RuleOutcome:
+    """The trend path, then the sustained-risk path, on the day's finding."""
     finding = ctx.finding
     if finding is None:
-        return (RuleOutcome.no(Reason(ReasonCode.INSUFFICIENT_DATA, "no finding for this day")),)
+        return RuleOutcome.no(Reason(ReasonCode.INSUFFICIENT_DATA, "no finding for this day"))
     reasons: list[Reason] = []
     risk = finding.risk
     if risk is None:
@@ -178,9 +264,9 @@ def check_relapse(protocol: Protocol, ctx: PatientContext) -> tuple[RuleOutcome,
         if risk is not None and trig.sustained_risk_threshold is not None:
             path = _sustained_risk_outcome(protocol, ctx, trig, counted, ignored)
             if isinstance(path, RuleOutcome):
-                return (path,)
+                return path
             reasons.append(path)
-        return (RuleOutcome.no(*reasons, ignored=tuple(ignored)),)
+        return RuleOutcome.no(*reasons, ignored=tuple(ignored))
 
     ordered = sorted(counted, key=lambda t: (t.onset_date, t.biomarker))
     evidence: list[Evidence] = [trend_evidence(t) for t in ordered]
@@ -204,13 +290,11 @@ def check_relapse(protocol: Protocol, ctx: PatientContext) -> tuple[RuleOutcome,
         f"{trig.risk_threshold:.0%}. Protocol {protocol.id} {protocol.version}. "
         f"This is a recommendation for clinical judgement, not an order."
     )
-    return (
-        RuleOutcome(
-            True,
-            ignored=tuple(ignored),
-            key_date=finding.date,
-            evidence=tuple(evidence),
-            rationale=rationale,
-            risk_probability=risk.probability,
-        ),
+    return RuleOutcome(
+        True,
+        ignored=tuple(ignored),
+        key_date=finding.date,
+        evidence=tuple(evidence),
+        rationale=rationale,
+        risk_probability=risk.probability,
     )
