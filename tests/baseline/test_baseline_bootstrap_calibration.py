@@ -143,3 +143,37 @@ def test_short_autocorrelated_pools_inflate_the_plugin_rate() -> None:
 def test_estimation_pools_must_not_be_negative() -> None:
     with pytest.raises(ConfigurationError):
         calibrate_cusum(np.zeros((10, 1)), ["a"], np.ones(1), BaselineScheme(), estimation_pools=-1)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000), n_days=st.integers(20, 60))
+def test_estimation_margin_only_tightens_the_likelihood_ratio_family(
+    seed: int, n_days: int
+) -> None:
+    """The margin multiplies the estimated inflation (same simulation, same pseudo-pools), so
+    with the likelihood-ratio signature too every threshold is at least the unmargined one."""
+    rng = np.random.default_rng(seed)
+    pool = _ar1_pool(rng, n_days, (0.3, 0.3, 0.8))
+    pool[rng.random(pool.shape) < 0.1] = np.nan
+    names = ["sleep.duration_min", "activity.total_counts", "circadian.interdaily_stability"]
+    common = dict(
+        n_series=12, sim_days=120, seed=seed, signature={b: -1.0 for b in names},
+        signature_form="likelihood_ratio", estimation_pools=2,
+    )  # fmt: skip
+    base = calibrate_cusum(pool, names, np.full(3, 1e-6), BaselineScheme(), **common)
+    wide = calibrate_cusum(
+        pool, names, np.full(3, 1e-6), BaselineScheme(), estimation_margin=1.5, **common
+    )
+    assert base.signature is not None
+    assert base.signature.form == "likelihood_ratio"
+    for b in names:
+        assert wide.thresholds[b] >= base.thresholds[b]
+    assert wide.signature_threshold >= base.signature_threshold
+    assert wide.estimation_inflation[1] == pytest.approx(1.5 * base.estimation_inflation[1])
+
+
+def test_estimation_margin_below_one_is_refused() -> None:
+    with pytest.raises(ConfigurationError):
+        calibrate_cusum(
+            np.zeros((10, 1)), ["a"], np.ones(1), BaselineScheme(), estimation_margin=0.9
+        )

@@ -6,9 +6,19 @@ import numpy as np
 import pytest
 
 from bedside.baseline import DailyTrendMonitor
-from bedside.baseline.bootstrap_calibration import ar1_lag1, ar1_sieve_bootstrap
-from bedside.baseline.chart_family import EPISODE_SIGNATURE, fit_signature, prewhiten
-from bedside.domain import TrendDirection
+from bedside.baseline.bootstrap_calibration import ar1_lag1, ar1_sieve_bootstrap, calibrate_cusum
+from bedside.baseline.chart_family import (
+    EPISODE_SIGNATURE,
+    SIGNATURE_FORM,
+    fit_signature,
+    likelihood_ratio_path,
+    prewhiten,
+    signature_statistic,
+    signature_terms,
+)
+from bedside.baseline.oracle_chart import OracleChart, Var1Model
+from bedside.baseline.scheme import BaselineScheme
+from bedside.domain import ConfigurationError, TrendDirection
 
 from .conftest import PROFILE, make_table
 
@@ -86,3 +96,77 @@ def test_the_monitor_reports_a_signature_alarm_only_for_biomarkers_that_moved_it
     for f in from_signature:
         assert f.direction is TrendDirection.DOWN
         assert f.robust_z < 0  # reported only for biomarkers that moved the signature's way
+
+
+def _var1_days(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(K=3, n) Gaussian VAR(1) days in marginal SDs, its phi and innovation covariance."""
+    phi = np.array([0.3, 0.3, 0.8])
+    corr = 0.4 + 0.6 * np.eye(3)
+    s = np.diag(np.sqrt(1 - phi**2))
+    q = s @ corr @ s
+    e = rng.standard_normal((n, 3)) @ np.linalg.cholesky(q).T
+    x = np.zeros((3, n))
+    x[:, 0] = rng.standard_normal(3)
+    for t in range(1, n):
+        x[:, t] = phi * x[:, t - 1] + e[t]
+    return x, phi, q
+
+
+NAMES = ["sleep.duration_min", "activity.total_counts", "circadian.interdaily_stability"]
+
+
+def test_likelihood_ratio_signature_from_a_long_pool_is_the_known_model_chart() -> None:
+    rng = np.random.default_rng(11)
+    x, phi, q = _var1_days(20_000, rng)
+    sig = fit_signature(
+        x.T, NAMES, EPISODE_SIGNATURE, form="likelihood_ratio", shrinkage=0.0,
+        winsor=50.0, innovation_clip=50.0,
+    )  # fmt: skip
+    assert sig is not None
+    assert sig.form == "likelihood_ratio"
+    assert sig.phi == pytest.approx(phi, abs=0.03)
+    days = x[:, :3000]
+    oracle = OracleChart(Var1Model(phi, q), -np.ones(3)).statistic(days)
+    device = signature_statistic(days, sig, 50.0)
+    assert np.isneginf(device[0])  # no innovation on the first day: no change can start yet
+    assert np.abs(device[1:] - oracle[1:]).max() < 0.05 * np.abs(oracle[1:]).max()
+
+
+def test_likelihood_ratio_weighs_a_steps_first_day_and_skips_days_without_innovations() -> None:
+    rng = np.random.default_rng(12)
+    x, _, _ = _var1_days(200, rng)
+    sig = fit_signature(x.T, NAMES, EPISODE_SIGNATURE, form="likelihood_ratio")
+    assert sig is not None
+    a, b = signature_terms(x[:, 100:110], sig, 4.0)
+    assert np.isnan(a[0])
+    assert np.isnan(b[0])
+    step = x[:, 100:130].copy()
+    step[:, 10:] -= 1.0
+    sa, sb = signature_terms(step, sig, 4.0)
+    ca, cb = signature_terms(x[:, 100:130], sig, 4.0)
+    # on the step's first day the onset term gains more than the continuation term does later,
+    # most of all through interdaily stability (phi 0.8: its innovation moves by the whole step)
+    assert sa[10] - ca[10] > 2 * ((sb - cb)[11:].mean())
+    gap = x[:, 100:140].copy()
+    gap[:, 20:25] = np.nan
+    path = likelihood_ratio_path(*signature_terms(gap, sig, 4.0))
+    # a day with no innovation leaves S unchanged (it needs the day and the one before)
+    assert (path[20:26] == path[19]).all()
+    with pytest.raises(ConfigurationError):
+        fit_signature(x.T, NAMES, EPISODE_SIGNATURE, form="ewma")
+
+
+def test_calibration_and_monitor_run_the_likelihood_ratio_form_by_default() -> None:
+    rng = np.random.default_rng(13)
+    x, _, _ = _var1_days(112, rng)
+    cal = calibrate_cusum(
+        x.T, NAMES, np.full(3, 1e-6), BaselineScheme(), k=1.0, n_series=20,
+        signature=EPISODE_SIGNATURE, signature_form="likelihood_ratio",
+    )  # fmt: skip
+    assert cal.signature is not None
+    assert cal.signature.form == "likelihood_ratio"
+    assert np.isfinite(cal.signature_threshold)
+    assert cal.signature_threshold > 0
+    assert DailyTrendMonitor().signature_form == SIGNATURE_FORM == "likelihood_ratio"
+    with pytest.raises(ConfigurationError):
+        DailyTrendMonitor(signature_form="ewma")

@@ -37,6 +37,7 @@ __all__ = [
     "excursion_maxima",
     "first_alarm",
     "mewma_statistic",
+    "shrunk_correlation",
     "whitening_matrix",
 ]
 
@@ -81,6 +82,32 @@ def ewma_statistics(
     return up, dn
 
 
+def shrunk_correlation(pool: FloatArray, shrinkage: float = 0.3) -> FloatArray:
+    """``C = (1 - s) R + s I``: the pool's pairwise-complete correlation R shrunk to the identity.
+
+    Parameters
+    ----------
+    pool : ndarray of float64, shape (n_days, K)
+        In-control values (NaN allowed); a pair needs 5 common days and spread, else r = 0.
+    shrinkage : float
+        Weight ``s`` of the identity, which keeps C well conditioned when days are few.
+
+    Returns
+    -------
+    ndarray of float64, shape (K, K)
+    """
+    x = np.asarray(pool, dtype=np.float64)
+    k = x.shape[1]
+    r = np.eye(k)
+    for i in range(k):
+        for j in range(i + 1, k):
+            ok = ~np.isnan(x[:, i]) & ~np.isnan(x[:, j])
+            if ok.sum() >= 5 and np.std(x[ok, i]) > 0 and np.std(x[ok, j]) > 0:
+                r[i, j] = r[j, i] = float(np.corrcoef(x[ok, i], x[ok, j])[0, 1])
+    out: FloatArray = (1.0 - shrinkage) * r + shrinkage * np.eye(k)
+    return out
+
+
 def whitening_matrix(pool: FloatArray, shrinkage: float = 0.3) -> FloatArray:
     """Matrix W with ``W C W' = I`` for the shrunk correlation C of the pool's columns.
 
@@ -96,15 +123,7 @@ def whitening_matrix(pool: FloatArray, shrinkage: float = 0.3) -> FloatArray:
     -------
     ndarray of float64, shape (K, K)
     """
-    x = np.asarray(pool, dtype=np.float64)
-    k = x.shape[1]
-    r = np.eye(k)
-    for i in range(k):
-        for j in range(i + 1, k):
-            ok = ~np.isnan(x[:, i]) & ~np.isnan(x[:, j])
-            if ok.sum() >= 5 and np.std(x[ok, i]) > 0 and np.std(x[ok, j]) > 0:
-                r[i, j] = r[j, i] = float(np.corrcoef(x[ok, i], x[ok, j])[0, 1])
-    c = (1.0 - shrinkage) * r + shrinkage * np.eye(k)
+    c = shrunk_correlation(pool, shrinkage)
     vals, vecs = np.linalg.eigh(c)
     inv_sqrt: FloatArray = vecs @ np.diag(1.0 / np.sqrt(np.maximum(vals, 1e-6))) @ vecs.T
     return inv_sqrt

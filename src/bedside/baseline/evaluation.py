@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bedside.baseline.bootstrap_calibration import (
+    ESTIMATION_MARGIN,
     ESTIMATION_POOLS,
     calibrate_cusum,
     stationary_bootstrap,
@@ -54,8 +55,11 @@ from bedside.baseline.bootstrap_calibration import (
 from bedside.baseline.calibration import DAYS_PER_YEAR
 from bedside.baseline.chart_family import (
     EPISODE_SIGNATURE,
+    SIGNATURE_FORM,
+    likelihood_ratio_path,
     prewhiten,
     signature_projection,
+    signature_terms,
 )
 from bedside.baseline.charts import (
     decorrelate,
@@ -390,6 +394,8 @@ class DeviceCharts:
     prewhitening: bool = False
     recalibrate_growth: float = 2.0
     estimation_pools: int = ESTIMATION_POOLS
+    signature_form: str = SIGNATURE_FORM
+    estimation_margin: float = ESTIMATION_MARGIN
 
 
 def _device_family(
@@ -418,6 +424,8 @@ def _device_family(
     for p in range(n_p):
         phi_day = np.zeros((k, n_t))
         proj = np.full((n_c, n_t), np.nan)
+        lr_a = np.full((n_c, n_t), np.nan)
+        lr_b = np.full((n_c, n_t), np.nan)
         for i, r in enumerate(rows):
             lo = r - start
             hi = (rows[i + 1] - start) if i + 1 < len(rows) else n_t
@@ -432,6 +440,8 @@ def _device_family(
                 signature_share=device.signature_share,
                 signature_shift_sd=device.signature_shift_sd,
                 prewhitening=device.prewhitening, estimation_pools=device.estimation_pools,
+                signature_form=device.signature_form,
+                estimation_margin=device.estimation_margin,
             )  # fmt: skip
             phi_day[:, lo:hi] = np.array([cal.ar1.get(b, 0.0) for b in EVAL_BIOMARKERS])[:, None]
             h[p, :k, lo:hi] = np.array([cal.thresholds[b] for b in EVAL_BIOMARKERS])[:, None]
@@ -439,11 +449,20 @@ def _device_family(
             sig = cal.signature
             if sig is not None:
                 h[p, 2 * k, lo:hi] = cal.signature_threshold
-                u_seg = prewhiten(z[p], phi_day)[:, list(sig.index), lo:hi]
-                proj[:, lo:hi] = signature_projection(u_seg, sig, device.winsor) - sig.k
+                if sig.form == "likelihood_ratio":
+                    # the segment's first innovation needs the day before it
+                    u_seg = prewhiten(z[p], phi_day)[:, list(sig.index), max(0, lo - 1) : hi]
+                    sa, sb = signature_terms(u_seg, sig, device.winsor)
+                    lr_a[:, lo:hi], lr_b[:, lo:hi] = sa[:, -(hi - lo) :], sb[:, -(hi - lo) :]
+                else:
+                    u_seg = prewhiten(z[p], phi_day)[:, list(sig.index), lo:hi]
+                    proj[:, lo:hi] = signature_projection(u_seg, sig, device.winsor) - sig.k
         u = prewhiten(z[p], phi_day)
         up, dn = cusum_statistics(u, device.k, device.winsor)
-        sig_stat, _ = cusum_statistics(proj, 0.0, math.inf)
+        if device.signature_form == "likelihood_ratio":
+            sig_stat = likelihood_ratio_path(lr_a, lr_b)
+        else:
+            sig_stat, _ = cusum_statistics(proj, 0.0, math.inf)
         stats.append(np.concatenate([up, dn, sig_stat[:, None, :]], axis=1))
     relevant = np.zeros((len(trials), 2 * k + 1), dtype=np.bool_)
     for i, (scen, _) in enumerate(trials):

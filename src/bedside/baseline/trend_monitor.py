@@ -53,12 +53,21 @@ import numpy as np
 import numpy.typing as npt
 
 from bedside.baseline.bootstrap_calibration import (
+    ESTIMATION_MARGIN,
     ESTIMATION_POOLS,
     PatientCalibration,
     calibrate_cusum,
 )
 from bedside.baseline.calibration import false_alarm_rate_per_year
-from bedside.baseline.chart_family import EPISODE_SIGNATURE, prewhiten, signature_projection
+from bedside.baseline.chart_family import (
+    EPISODE_SIGNATURE,
+    SIGNATURE_FORM,
+    SIGNATURE_FORMS,
+    likelihood_ratio_path,
+    prewhiten,
+    signature_projection,
+    signature_terms,
+)
 from bedside.baseline.episodes import EpisodeTrack, cusum_statistics, track_episodes
 from bedside.baseline.personal_baseline import PersonalBaseline
 from bedside.baseline.population_prior import PopulationPrior
@@ -202,6 +211,13 @@ class DailyTrendMonitor:
         Pseudo-pools of the calibration's bootstrap correction for the pool's estimation error
         (`bedside.baseline.bootstrap_calibration.plugin_inflation`); 0 turns it off. Each one
         costs about one more calibration.
+    signature_form : str
+        "likelihood_ratio" (default): the signature chart is the change-point likelihood ratio of
+        the innovations with lag-1 coefficients and innovation covariance estimated from the
+        patient's pool; "cusum": the CUSUM of projected decorrelated z (before 2026-11-28). See
+        `bedside.baseline.chart_family`.
+    estimation_margin : float
+        Factor (>= 1) on the estimated inflation of the correction (`calibrate_cusum`).
     """
 
     def __init__(
@@ -228,6 +244,8 @@ class DailyTrendMonitor:
         signature_shift_sd: float = 1.0,
         prewhitening: bool = False,
         estimation_pools: int = ESTIMATION_POOLS,
+        signature_form: str = SIGNATURE_FORM,
+        estimation_margin: float = ESTIMATION_MARGIN,
     ) -> None:
         if k <= 0 or winsor <= k:
             raise ConfigurationError("need k > 0 and winsor > k")
@@ -269,6 +287,14 @@ class DailyTrendMonitor:
         if estimation_pools < 0:
             raise ConfigurationError("estimation_pools must be >= 0")
         self.estimation_pools = estimation_pools
+        if signature_form not in SIGNATURE_FORMS:
+            raise ConfigurationError(
+                f"signature_form must be one of {SIGNATURE_FORMS}, got {signature_form!r}"
+            )
+        self.signature_form = signature_form
+        if estimation_margin < 1:
+            raise ConfigurationError("estimation_margin must be >= 1")
+        self.estimation_margin = estimation_margin
 
     def _new_baseline(self, prior: PopulationPrior | None = None) -> PersonalBaseline:
         s = self.scheme
@@ -447,6 +473,8 @@ class DailyTrendMonitor:
         The projection of each day uses the signature of the calibration in force that day
         (causal); before the first calibration the chart sees no evidence (NaN days).
         """
+        if self.signature_form == "likelihood_ratio":
+            return self._likelihood_ratio_path(z, n, cal_rows, cals)
         proj = np.full(n, math.nan)
         h = np.full(n, math.inf)
         rate = np.full(n, math.nan)
@@ -465,6 +493,35 @@ class DailyTrendMonitor:
             proj[lo:hi] -= sig.k
         stat, _ = cusum_statistics(proj[None, :], 0.0, math.inf)
         return stat[0], h, rate
+
+    def _likelihood_ratio_path(
+        self,
+        z: Mapping[str, FloatArray],
+        n: int,
+        cal_rows: Sequence[int],
+        cals: Sequence[PatientCalibration],
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """`_signature_path` for the likelihood-ratio form: each day's terms from its calibration.
+
+        A day's innovation uses the day before it even across a recalibration, so the terms of a
+        segment are computed on the rows up to its end and then cut to it.
+        """
+        a = np.full(n, math.nan)
+        b = np.full(n, math.nan)
+        h = np.full(n, math.inf)
+        rate = np.full(n, math.nan)
+        bounds = [*cal_rows, n]
+        for i, cal in enumerate(cals):
+            lo, hi = bounds[i], min(bounds[i + 1], n)
+            sig = cal.signature
+            if sig is None or lo >= hi:
+                continue
+            sub = np.stack([z[bid][max(0, lo - 1) : hi] for bid in sig.biomarkers])
+            sa, sb = signature_terms(sub, sig, self.winsor)
+            a[lo:hi], b[lo:hi] = sa[-(hi - lo) :], sb[-(hi - lo) :]
+            h[lo:hi] = cal.signature_threshold
+            rate[lo:hi] = cal.signature_rate_per_year
+        return likelihood_ratio_path(a, b), h, rate
 
     def _pool(
         self,
@@ -504,7 +561,7 @@ class DailyTrendMonitor:
                     self.target_rate_per_year, self.n_series, self.sim_days,
                     self.mean_block_days, self.seed, sorted((self.signature or {}).items()),
                     self.signature_share, self.signature_shift_sd, self.prewhitening,
-                    self.estimation_pools,
+                    self.estimation_pools, self.signature_form, self.estimation_margin,
                 )
             ).encode()
         ).hexdigest()  # fmt: skip
@@ -528,6 +585,8 @@ class DailyTrendMonitor:
             signature_shift_sd=self.signature_shift_sd,
             prewhitening=self.prewhitening,
             estimation_pools=self.estimation_pools,
+            signature_form=self.signature_form,
+            estimation_margin=self.estimation_margin,
         )
         if len(_CALIBRATION_CACHE) >= _CACHE_LIMIT:
             _CALIBRATION_CACHE.clear()
