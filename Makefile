@@ -54,6 +54,7 @@ bench: bootstrap
 	$(BIN)/python bench/access.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/device.py
+	$(BIN)/python bench/trend_calibration.py
 	$(BIN)/python bench/importers.py
 	$(BIN)/bedside risk evaluate-shift
 	$(BIN)/python bench/federated.py

@@ -1,4 +1,4 @@
-"""The device's family of charts: univariate two-sided CUSUMs plus one episode-signature CUSUM.
+"""The device's family of charts: univariate two-sided CUSUMs plus one episode-signature chart.
 
 Why a family: a depressive episode moves several biomarkers a little at once (sleep duration,
 total activity and interdaily stability down). Univariate charts each see one small shift and

@@ -10,7 +10,7 @@ direction in sleep duration, total activity and interdaily stability at once) or
 alone.
 
 "device family" is what `DailyTrendMonitor` runs (`DeviceCharts` = its defaults): univariate
-CUSUMs plus the episode-signature CUSUM, calibrated per patient by `calibrate_cusum` itself (the
+CUSUMs plus the episode-signature chart, calibrated per patient by `calibrate_cusum` itself (the
 AR(1) sieve bootstrap) on the unshifted days before each of the monitor's recalibration rows
 (`recalibration_rows`: days 28, 56 and 112). The comparison detectors (CUSUM with k = 0.5 only,
 EWMA, MEWMA, the signature chart alone) are calibrated once, from the patient-year's first

@@ -14,11 +14,12 @@ that day (tested against truncated tables):
   trend is tested before `start_days`;
 * detection: a family of charts (`bedside.baseline.chart_family`; optionally on AR(1)-prewhitened
   z): two one-sided CUSUMs per biomarker on winsorised robust z with reference ``k`` (default
-  1 SD, matched to a 2 SD change of one biomarker), plus one episode-signature CUSUM on the
-  decorrelated z of the signature's biomarkers (default `EPISODE_SIGNATURE`, designed for a 1 SD
-  change of each). A signature alarm is reported as a finding for each signature biomarker
-  whose mean z since the onset moved the signature's way (unless a univariate finding of it is
-  already active);
+  1 SD, matched to a 2 SD change of one biomarker), plus one episode-signature chart over the
+  signature's biomarkers (default `EPISODE_SIGNATURE`, designed for a 1 SD change of each; by
+  default the change-point likelihood ratio of their innovations, with lag-1 coefficients and
+  innovation covariance estimated from the patient's pool, `signature_form`). A signature
+  alarm is reported as a finding for each signature biomarker whose mean z since the onset
+  moved the signature's way (unless a univariate finding of it is already active);
 * calibration: per-patient thresholds from `calibrate_cusum` (AR(1) sieve bootstrap of the
   patient's own in-control residuals, run through this very scheme) for a family-wise budget of
   `target_rate_per_year` false alarms per patient-year: `signature_share` of it for the signature
