@@ -15,10 +15,11 @@ from bedside.baseline.chart_family import (
     prewhiten,
     signature_statistic,
     signature_terms,
+    univariate_terms,
 )
 from bedside.baseline.oracle_chart import OracleChart, Var1Model
 from bedside.baseline.scheme import BaselineScheme
-from bedside.domain import ConfigurationError, TrendDirection
+from bedside.domain import ConfigurationError, DailyBiomarkerTable, PatientId, TrendDirection
 
 from .conftest import PROFILE, make_table
 
@@ -170,3 +171,40 @@ def test_calibration_and_monitor_run_the_likelihood_ratio_form_by_default() -> N
     assert DailyTrendMonitor().signature_form == SIGNATURE_FORM == "likelihood_ratio"
     with pytest.raises(ConfigurationError):
         DailyTrendMonitor(signature_form="ewma")
+
+
+def test_univariate_likelihood_ratio_terms_match_the_one_biomarker_oracle() -> None:
+    rng = np.random.default_rng(14)
+    x, phi, q = _var1_days(3000, rng)
+    sd = np.sqrt(np.diag(q))
+    a, b = univariate_terms(x, phi, sd, -2.0, 50.0, innovation_clip=50.0)
+    path = likelihood_ratio_path(a, b)
+    for j in range(3):
+        oracle = OracleChart(Var1Model(phi[j : j + 1], q[j : j + 1, j : j + 1]), np.array([-2.0]))
+        # the oracle takes day 0 as its own innovation, which S forgets once a_t takes over
+        assert np.allclose(path[j, 50:], oracle.statistic(x[j : j + 1])[50:], atol=1e-8)
+
+
+def test_monitor_with_likelihood_ratio_univariate_charts_catches_a_step_and_not_a_constant() -> (
+    None
+):
+    monitor = DailyTrendMonitor(
+        n_series=20, estimation_pools=0, univariate_form="likelihood_ratio", signature=None
+    )
+    state = monitor.update(make_table(21, n_days=90, shift_at=60, shift_sd=6.0))
+    cal = state.calibration
+    assert cal is not None
+    assert cal.univariate_form == "likelihood_ratio"
+    assert set(cal.lag1) == set(PROFILE)
+    for b in PROFILE:
+        found = [f for f in state.trends if f.biomarker == b]
+        assert found, b
+        assert found[0].direction is TrendDirection.DOWN
+        assert found[0].false_alarm_rate_per_year == pytest.approx(cal.rate_per_year[b])
+    values = {b: np.full(90, 7.0) for b in PROFILE}
+    flat = DailyBiomarkerTable(
+        PatientId("c"), "Europe/Oslo", np.datetime64("2026-01-05") + np.arange(90), values
+    )
+    assert not any(monitor.update(flat).daily_trends)
+    with pytest.raises(ConfigurationError):
+        DailyTrendMonitor(univariate_form="likelihood_ratio", threshold=10.0)

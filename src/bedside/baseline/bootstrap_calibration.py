@@ -61,8 +61,11 @@ from bedside.baseline.chart_family import (
     Signature,
     ar1_lag1,
     fit_signature,
+    innovation_model,
+    likelihood_ratio_path,
     prewhiten,
     signature_statistic,
+    univariate_terms,
 )
 from bedside.baseline.charts import excursion_maxima
 from bedside.baseline.episodes import cusum_statistics
@@ -127,6 +130,11 @@ class PatientCalibration:
         Estimated ratio of the realised to the simulated rate caused by the pool's estimation
         error, univariate charts and signature chart (`plugin_inflation`; (1, 1) when not run).
         The budgets were divided by it where it exceeded 1.
+    univariate_form : str
+        Form of the univariate charts ("cusum": thresholds in robust SDs; "likelihood_ratio":
+        in nats).
+    lag1, innovation_sd : dict of str to float
+        Per biomarker, the lag-1 coefficient and innovation SD the likelihood-ratio charts use.
     """
 
     thresholds: dict[str, float]
@@ -140,6 +148,9 @@ class PatientCalibration:
     signature_rate_per_year: float = math.nan
     ar1: dict[str, float] = field(default_factory=dict)
     estimation_inflation: tuple[float, float] = (1.0, 1.0)
+    univariate_form: str = "cusum"
+    lag1: dict[str, float] = field(default_factory=dict)
+    innovation_sd: dict[str, float] = field(default_factory=dict)
 
 
 def stationary_bootstrap(
@@ -326,6 +337,7 @@ def calibrate_cusum(
     estimation_pools: int = 0,
     signature_form: str = "cusum",
     estimation_margin: float = 1.0,
+    univariate_form: str = "cusum",
 ) -> PatientCalibration:
     """Calibrate the chart family of one patient (see the module docstring).
 
@@ -386,6 +398,12 @@ def calibrate_cusum(
         bootstrap correction is first-order (it estimates the inflation at the fitted model, not
         at the truth) and under-corrects short pools; see `ESTIMATION_MARGIN`. Only used with
         `estimation_pools` > 0.
+    univariate_form : str
+        "cusum" (k-referenced CUSUMs on z, thresholds in robust SDs) or "likelihood_ratio"
+        (one change-point likelihood-ratio chart per biomarker and direction for a step of
+        ``2 k`` SDs, `bedside.baseline.chart_family.univariate_terms`, with lag-1 coefficient
+        and innovation SD estimated from the pool; thresholds in nats). The fitted model is
+        returned in ``lag1`` and ``innovation_sd``.
 
     Returns
     -------
@@ -399,6 +417,10 @@ def calibrate_cusum(
         raise ConfigurationError("estimation_pools must be >= 0")
     if estimation_margin < 1:
         raise ConfigurationError("estimation_margin must be >= 1")
+    if univariate_form not in ("cusum", "likelihood_ratio"):
+        raise ConfigurationError(
+            f"univariate_form must be 'cusum' or 'likelihood_ratio', got {univariate_form!r}"
+        )
     pool = np.asarray(pool, dtype=np.float64)
     if pool.ndim != 2 or pool.shape[1] != len(biomarkers):
         raise ConfigurationError(f"pool must have shape (n_days, {len(biomarkers)})")
@@ -407,7 +429,7 @@ def calibrate_cusum(
         mean_block_days=mean_block_days, smoothing=smoothing, predictive=predictive,
         signature=signature, signature_shift_sd=signature_shift_sd, resampler=resampler,
         prewhitening=prewhitening, floors=np.asarray(floors, dtype=np.float64),
-        signature_form=signature_form,
+        signature_form=signature_form, univariate_form=univariate_form,
     )  # fmt: skip
     rng = np.random.default_rng(seed)
     sim = _simulate_family(pool, list(biomarkers), settings, rng)
@@ -440,6 +462,9 @@ def calibrate_cusum(
         signature_rate_per_year=sig_rate,
         ar1={b: float(sim.phi[i]) for i, b in enumerate(biomarkers)},
         estimation_inflation=(inflation_uni, inflation_sig),
+        univariate_form=univariate_form,
+        lag1={b: float(sim.uni_phi[i]) for i, b in enumerate(biomarkers)},
+        innovation_sd={b: float(sim.uni_sd[i]) for i, b in enumerate(biomarkers)},
     )
 
 
@@ -461,6 +486,7 @@ class _Settings:
     prewhitening: bool
     floors: FloatArray
     signature_form: str = "cusum"
+    univariate_form: str = "cusum"
 
 
 @dataclass(frozen=True)
@@ -474,6 +500,8 @@ class _FamilySimulation:
     signature_maxima: FloatArray
     phi: FloatArray
     years: float
+    uni_phi: FloatArray
+    uni_sd: FloatArray
 
 
 def _simulate_z(
@@ -504,9 +532,8 @@ def _charts(
     n_series, n_k, sim_days = z.shape
     phi = ar1_lag1(pool)[0] if s.prewhitening else np.zeros(n_k)
     z = prewhiten(z, phi[:, None])
-    upper, lower = cusum_statistics(z, s.k, s.winsor)
-    stats = np.concatenate([upper.reshape(-1, sim_days), lower.reshape(-1, sim_days)])
-    charts, maxima = excursion_maxima(stats)
+    uni_phi, uni_sd, _ = innovation_model(pool, s.winsor)
+    charts, maxima = _univariate_maxima(z, uni_phi, uni_sd, s)
     white_pool = prewhiten(pool.T, phi[:, None]).T
     sig = (
         None
@@ -531,7 +558,26 @@ def _charts(
         signature_maxima=sig_max,
         phi=phi,
         years=n_series * sim_days / DAYS_PER_YEAR,
+        uni_phi=uni_phi,
+        uni_sd=uni_sd,
     )
+
+
+def _univariate_maxima(
+    z: FloatArray, phi: FloatArray, sd: FloatArray, s: _Settings
+) -> tuple[IntArray, FloatArray]:
+    """Excursion maxima of the univariate charts (both directions) on z (n_series, K, days).
+
+    Chart ``i`` of the returned indices is biomarker ``i % K``.
+    """
+    sim_days = z.shape[-1]
+    if s.univariate_form == "likelihood_ratio":
+        upper = likelihood_ratio_path(*univariate_terms(z, phi, sd, 2.0 * s.k, s.winsor))
+        lower = likelihood_ratio_path(*univariate_terms(z, phi, sd, -2.0 * s.k, s.winsor))
+    else:
+        upper, lower = cusum_statistics(z, s.k, s.winsor)
+    stats = np.concatenate([upper.reshape(-1, sim_days), lower.reshape(-1, sim_days)])
+    return excursion_maxima(stats)
 
 
 def _simulate_family(
@@ -558,7 +604,10 @@ def _family_thresholds(
     rates: dict[str, float] = {}
     for i in range(sim.n_biomarkers):
         mine = sim.maxima[sim.biomarker_of == i]
-        h = threshold_from_maxima(mine, sim.years, share, s.winsor - s.k)
+        # a CUSUM's floor keeps a one-day blip from alarming; the likelihood-ratio chart's
+        # clipped innovations bound a day's evidence instead
+        floor = 0.0 if s.univariate_form == "likelihood_ratio" else s.winsor - s.k
+        h = threshold_from_maxima(mine, sim.years, share, floor)
         thresholds[biomarkers[i]] = h
         rates[biomarkers[i]] = float((mine > h).sum()) / sim.years
     return thresholds, rates, sig_h, sig_rate
@@ -620,8 +669,15 @@ def plugin_inflation(
         h_uni, promised, sig_h, sig_rate = _family_thresholds(
             inner, biomarkers, uni_budget, sig_budget, settings
         )
+        real_of, real_max = truth.biomarker_of, truth.maxima
+        if settings.univariate_form == "likelihood_ratio":
+            # the pseudo-pool's charts have their own estimated model: run them on the truth
+            real_charts, real_max = _univariate_maxima(
+                truth_z, inner.uni_phi, inner.uni_sd, settings
+            )
+            real_of = real_charts % len(biomarkers)
         for i, name in enumerate(biomarkers):
-            uni_real += float((truth.maxima[truth.biomarker_of == i] > h_uni[name]).sum())
+            uni_real += float((real_max[real_of == i] > h_uni[name]).sum())
         uni_real_years = truth.years
         uni_promised += sum(promised.values()) * uni_real_years
         if inner.signature is not None and sig_budget > 0 and math.isfinite(sig_h):

@@ -52,14 +52,17 @@ __all__ = [
     "EPISODE_SIGNATURE",
     "SIGNATURE_FORM",
     "SIGNATURE_FORMS",
+    "UNIVARIATE_FORM",
     "Signature",
     "ar1_lag1",
     "fit_signature",
+    "innovation_model",
     "likelihood_ratio_path",
     "prewhiten",
     "signature_projection",
     "signature_statistic",
     "signature_terms",
+    "univariate_terms",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -77,6 +80,9 @@ SIGNATURE_FORMS: tuple[str, ...] = ("cusum", "likelihood_ratio")
 
 SIGNATURE_FORM = "likelihood_ratio"
 """The device's signature form (`DailyTrendMonitor`, `evaluation.DeviceCharts`)."""
+
+UNIVARIATE_FORM = "cusum"
+"""The device's univariate form (`calibrate_cusum`'s ``univariate_form``)."""
 
 INNOVATION_CLIP = 2.0
 """Clip of the likelihood-ratio form's innovations, in innovation SDs."""
@@ -253,6 +259,75 @@ def fit_signature(
     )
 
 
+def innovation_model(pool: FloatArray, winsor: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Lag-1 coefficients, innovation SDs and innovations of each column of a pool.
+
+    Parameters
+    ----------
+    pool : ndarray of float64, shape (n_days, K)
+        In-control robust z (NaN = missing), clipped to `winsor` first.
+    winsor : float
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        ``phi`` (K,) from `ar1_lag1`; innovation SDs (K,), robust SDs (with fewer than 5
+        innovations, or none with spread, the AR(1) value ``sqrt(1 - phi^2)`` of unit z);
+        innovations ``x_t - phi x_{t-1}`` of the centred pool, shape (n_days - 1, K).
+    """
+    x = np.clip(np.asarray(pool, dtype=np.float64), -winsor, winsor)
+    phi, _ = ar1_lag1(x)
+    fallback = np.sqrt(1.0 - phi**2)
+    if x.shape[0] < 2:
+        return phi, fallback, np.zeros((0, x.shape[1]))
+    seen = ~np.isnan(x)
+    centre = np.array(
+        [float(x[seen[:, j], j].mean()) if seen[:, j].any() else 0.0 for j in range(x.shape[1])]
+    )
+    xc = x - centre
+    e = xc[1:] - phi * xc[:-1]
+    sd = fallback.copy()
+    for j in range(x.shape[1]):
+        col = e[~np.isnan(e[:, j]), j]
+        if col.size >= 5 and float(col.std()) > 0:
+            sd[j] = float(col.std())
+    return phi, sd, e
+
+
+def univariate_terms(
+    z: FloatArray,
+    phi: FloatArray,
+    sd: FloatArray,
+    shift: float,
+    winsor: float,
+    innovation_clip: float = INNOVATION_CLIP,
+) -> tuple[FloatArray, FloatArray]:
+    """Terms ``(a, b)`` of one change-point likelihood-ratio chart per biomarker, (..., K, T).
+
+    The one-biomarker case of the signature's likelihood-ratio form (module docstring), for a
+    step of `shift` SDs (signed: > 0 looks for a rise): ``a_t = shift e_t / s^2 - shift^2 /
+    (2 s^2)``, ``b_t = r e_t / s^2 - r^2 / (2 s^2)``, ``r = (1 - phi) shift``, ``s`` the
+    innovation SD; innovations clipped at `innovation_clip` SDs; NaN where a biomarker has no
+    innovation (it or the day before missing).
+
+    Parameters
+    ----------
+    z : ndarray of float64, shape (..., K, T)
+        Robust z, consecutive days.
+    phi, sd : ndarray of float64, shape (K,)
+        From `innovation_model`.
+    """
+    x = np.clip(np.asarray(z, dtype=np.float64), -winsor, winsor)
+    prev = np.concatenate([np.full((*x.shape[:-1], 1), np.nan), x[..., :-1]], axis=-1)
+    s = sd[:, None]
+    e = np.clip((x - phi[:, None] * prev) / s, -innovation_clip, innovation_clip) * s
+    var = s**2
+    r = (1.0 - phi[:, None]) * shift
+    a = shift * e / var - shift**2 / (2.0 * var)
+    b = r * e / var - r**2 / (2.0 * var)
+    return a, b
+
+
 def _likelihood_ratio_signature(
     base: Signature,
     sub: FloatArray,
@@ -262,16 +337,7 @@ def _likelihood_ratio_signature(
     innovation_clip: float,
 ) -> Signature:
     """`base` with the likelihood-ratio form's model estimated from the pool `sub` (n, P)."""
-    x = np.clip(sub, -winsor, winsor)
-    phi, _ = ar1_lag1(x)
-    xc = x - np.nanmean(x, axis=0, keepdims=True) if x.shape[0] else x
-    e = xc[1:] - phi * xc[:-1]
-    n_obs = (~np.isnan(e)).sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        sd = np.where(n_obs >= 5, np.nanstd(np.where(n_obs >= 5, e, 0.0), axis=0), np.nan)
-    # too few innovations (or none with spread): fall back on the AR(1) value for unit z
-    fallback = np.sqrt(1.0 - phi**2)
-    sd = np.where(np.isfinite(sd) & (sd > 0), sd, fallback)
+    phi, sd, e = innovation_model(sub, winsor)
     corr = shrunk_correlation(e, shrinkage) if e.shape[0] else np.eye(len(delta))
     q = corr * np.outer(sd, sd)
     r = (1.0 - phi) * delta

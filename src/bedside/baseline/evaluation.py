@@ -56,10 +56,12 @@ from bedside.baseline.calibration import DAYS_PER_YEAR
 from bedside.baseline.chart_family import (
     EPISODE_SIGNATURE,
     SIGNATURE_FORM,
+    UNIVARIATE_FORM,
     likelihood_ratio_path,
     prewhiten,
     signature_projection,
     signature_terms,
+    univariate_terms,
 )
 from bedside.baseline.charts import (
     decorrelate,
@@ -396,6 +398,7 @@ class DeviceCharts:
     estimation_pools: int = ESTIMATION_POOLS
     signature_form: str = SIGNATURE_FORM
     estimation_margin: float = ESTIMATION_MARGIN
+    univariate_form: str = UNIVARIATE_FORM
 
 
 def _device_family(
@@ -426,6 +429,8 @@ def _device_family(
         proj = np.full((n_c, n_t), np.nan)
         lr_a = np.full((n_c, n_t), np.nan)
         lr_b = np.full((n_c, n_t), np.nan)
+        # univariate likelihood-ratio terms: (up a, up b, down a, down b) per copy and biomarker
+        uni = np.full((4, n_c, k, n_t), np.nan)
         for i, r in enumerate(rows):
             lo = r - start
             hi = (rows[i + 1] - start) if i + 1 < len(rows) else n_t
@@ -442,7 +447,16 @@ def _device_family(
                 prewhitening=device.prewhitening, estimation_pools=device.estimation_pools,
                 signature_form=device.signature_form,
                 estimation_margin=device.estimation_margin,
+                univariate_form=device.univariate_form,
             )  # fmt: skip
+            if device.univariate_form == "likelihood_ratio":
+                lag = np.array([cal.lag1[b] for b in EVAL_BIOMARKERS])
+                isd = np.array([cal.innovation_sd[b] for b in EVAL_BIOMARKERS])
+                seg = z[p][..., max(0, lo - 1) : hi]
+                for j, sign in enumerate((1.0, -1.0)):
+                    ta, tb = univariate_terms(seg, lag, isd, sign * 2.0 * device.k, device.winsor)
+                    uni[2 * j, ..., lo:hi] = ta[..., -(hi - lo) :]
+                    uni[2 * j + 1, ..., lo:hi] = tb[..., -(hi - lo) :]
             phi_day[:, lo:hi] = np.array([cal.ar1.get(b, 0.0) for b in EVAL_BIOMARKERS])[:, None]
             h[p, :k, lo:hi] = np.array([cal.thresholds[b] for b in EVAL_BIOMARKERS])[:, None]
             h[p, k : 2 * k, lo:hi] = h[p, :k, lo:hi]
@@ -458,7 +472,11 @@ def _device_family(
                     u_seg = prewhiten(z[p], phi_day)[:, list(sig.index), lo:hi]
                     proj[:, lo:hi] = signature_projection(u_seg, sig, device.winsor) - sig.k
         u = prewhiten(z[p], phi_day)
-        up, dn = cusum_statistics(u, device.k, device.winsor)
+        if device.univariate_form == "likelihood_ratio":
+            up = likelihood_ratio_path(uni[0], uni[1])
+            dn = likelihood_ratio_path(uni[2], uni[3])
+        else:
+            up, dn = cusum_statistics(u, device.k, device.winsor)
         if device.signature_form == "likelihood_ratio":
             sig_stat = likelihood_ratio_path(lr_a, lr_b)
         else:

@@ -64,10 +64,12 @@ from bedside.baseline.chart_family import (
     EPISODE_SIGNATURE,
     SIGNATURE_FORM,
     SIGNATURE_FORMS,
+    UNIVARIATE_FORM,
     likelihood_ratio_path,
     prewhiten,
     signature_projection,
     signature_terms,
+    univariate_terms,
 )
 from bedside.baseline.episodes import EpisodeTrack, cusum_statistics, track_episodes
 from bedside.baseline.personal_baseline import PersonalBaseline
@@ -219,6 +221,8 @@ class DailyTrendMonitor:
         `bedside.baseline.chart_family`.
     estimation_margin : float
         Factor (>= 1) on the estimated inflation of the correction (`calibrate_cusum`).
+    univariate_form : str
+        "cusum" (default) or "likelihood_ratio" (`calibrate_cusum`): the univariate charts.
     """
 
     def __init__(
@@ -247,6 +251,7 @@ class DailyTrendMonitor:
         estimation_pools: int = ESTIMATION_POOLS,
         signature_form: str = SIGNATURE_FORM,
         estimation_margin: float = ESTIMATION_MARGIN,
+        univariate_form: str = UNIVARIATE_FORM,
     ) -> None:
         if k <= 0 or winsor <= k:
             raise ConfigurationError("need k > 0 and winsor > k")
@@ -296,6 +301,13 @@ class DailyTrendMonitor:
         if estimation_margin < 1:
             raise ConfigurationError("estimation_margin must be >= 1")
         self.estimation_margin = estimation_margin
+        if univariate_form not in ("cusum", "likelihood_ratio"):
+            raise ConfigurationError(
+                f"univariate_form must be 'cusum' or 'likelihood_ratio', got {univariate_form!r}"
+            )
+        if univariate_form == "likelihood_ratio" and threshold is not None:
+            raise ConfigurationError("a fixed threshold needs univariate_form='cusum'")
+        self.univariate_form = univariate_form
 
     def _new_baseline(self, prior: PopulationPrior | None = None) -> PersonalBaseline:
         s = self.scheme
@@ -438,12 +450,11 @@ class DailyTrendMonitor:
         if r == 0 or not ids:
             return out
         u = _prewhitened(z, phi_day, r)
-        stacked = np.stack([u[b] for b in ids])
-        upper, lower = cusum_statistics(stacked, self.k, self.winsor)
-        for i, b in enumerate(ids):
+        paths = self._univariate_paths(u, r, ids, cal_rows, cals)
+        for b in ids:
             if not np.isfinite(h_day[b][:r]).any():
                 continue
-            for stat in (upper[i], lower[i]):
+            for stat in paths[b]:
                 track = track_episodes(stat, h_day[b][:r])
                 for t in np.flatnonzero(track.in_episode):
                     stop = min(r, int(t) + 1 + self.recent_days)
@@ -494,6 +505,46 @@ class DailyTrendMonitor:
             proj[lo:hi] -= sig.k
         stat, _ = cusum_statistics(proj[None, :], 0.0, math.inf)
         return stat[0], h, rate
+
+    def _univariate_paths(
+        self,
+        u: Mapping[str, FloatArray],
+        n: int,
+        ids: Sequence[str],
+        cal_rows: Sequence[int],
+        cals: Sequence[PatientCalibration],
+    ) -> dict[str, tuple[FloatArray, FloatArray]]:
+        """Upward and downward univariate chart of each biomarker over rows < n.
+
+        CUSUMs with reference `k` (robust SDs), or with ``univariate_form="likelihood_ratio"``
+        the change-point likelihood ratios (nats) whose terms each day come from the
+        calibration in force (before the first one: no evidence).
+        """
+        if self.univariate_form != "likelihood_ratio" or not ids:
+            if not ids:
+                return {}
+            upper, lower = cusum_statistics(np.stack([u[b][:n] for b in ids]), self.k, self.winsor)
+            return {b: (upper[i], lower[i]) for i, b in enumerate(ids)}
+        terms = np.full((4, len(ids), n), math.nan)
+        bounds = [*cal_rows, n]
+        for i, cal in enumerate(cals):
+            lo, hi = bounds[i], min(bounds[i + 1], n)
+            if lo >= hi:
+                continue
+            fam = [j for j, b in enumerate(ids) if b in cal.lag1]
+            if not fam:
+                continue
+            names = [ids[j] for j in fam]
+            seg = np.stack([u[b][max(0, lo - 1) : hi] for b in names])
+            lag = np.array([cal.lag1[b] for b in names])
+            isd = np.array([cal.innovation_sd[b] for b in names])
+            for d, sign in enumerate((1.0, -1.0)):
+                ta, tb = univariate_terms(seg, lag, isd, sign * 2.0 * self.k, self.winsor)
+                terms[2 * d, fam, lo:hi] = ta[:, -(hi - lo) :]
+                terms[2 * d + 1, fam, lo:hi] = tb[:, -(hi - lo) :]
+        upper = likelihood_ratio_path(terms[0], terms[1])
+        lower = likelihood_ratio_path(terms[2], terms[3])
+        return {b: (upper[i], lower[i]) for i, b in enumerate(ids)}
 
     def _likelihood_ratio_path(
         self,
@@ -563,6 +614,7 @@ class DailyTrendMonitor:
                     self.mean_block_days, self.seed, sorted((self.signature or {}).items()),
                     self.signature_share, self.signature_shift_sd, self.prewhitening,
                     self.estimation_pools, self.signature_form, self.estimation_margin,
+                    self.univariate_form,
                 )
             ).encode()
         ).hexdigest()  # fmt: skip
@@ -588,6 +640,7 @@ class DailyTrendMonitor:
             estimation_pools=self.estimation_pools,
             signature_form=self.signature_form,
             estimation_margin=self.estimation_margin,
+            univariate_form=self.univariate_form,
         )
         if len(_CALIBRATION_CACHE) >= _CACHE_LIMIT:
             _CALIBRATION_CACHE.clear()
@@ -613,6 +666,7 @@ class DailyTrendMonitor:
         n = table.n_days
         u = _prewhitened(z, phi_day, n)
         ids = self.watched(table)
+        paths = self._univariate_paths(u, n, ids, cal_rows, cals)
         dates = table.date_list()
         per_day: list[list[TrendFinding]] = [[] for _ in range(n)]
         insufficient_by_day: list[list[str]] = [[] for _ in range(n)]
@@ -629,7 +683,7 @@ class DailyTrendMonitor:
                 insufficient_by_day[int(t)].append(b)
             values = table.values[b]
             delta = values - expected[b]
-            upper, lower = cusum_statistics(u[b][None, :], self.k, self.winsor)
+            upper, lower = (p[None, :] for p in paths[b])
             for direction, stat in ((TrendDirection.UP, upper), (TrendDirection.DOWN, lower)):
                 track = track_episodes(stat, h_day[b]).row(0)
                 _append_findings(per_day, track, ok, b, direction, z[b], delta, dates, rate_day[b])
