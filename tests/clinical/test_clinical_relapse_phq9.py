@@ -66,6 +66,7 @@ def test_recent_phq9_at_cutoff_fires_without_any_sensor_evidence() -> None:
     assert out.key_date == DAY
     assert "PHQ-9 path" in out.rationale
     assert "not an order" in out.rationale
+    assert f"+{CUTOFF - 4:d} points against the previous PHQ-9 (4 on" in out.rationale
     kinds = [e.kind for e in out.evidence]
     assert kinds.count("phq9") == 2  # the triggering one and the previous one
     assert "risk" in kinds  # the device's risk is shown next to it

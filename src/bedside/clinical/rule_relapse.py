@@ -165,10 +165,21 @@ def _phq9_outcome(protocol: Protocol, ctx: PatientContext, trig: RelapseTrigger)
             f"(interval {risk.interval_low:.0%}-{risk.interval_high:.0%}, "
             f"model {risk.model_id} {risk.model_version})."
         )
+    # A clinician reads the rationale first: say the rise as well as the cut-off, since the rise
+    # is what separates a new episode from a patient whose usual total sits near the cut-off.
+    rise_text = (
+        f" It is {latest.total - previous.total:+d} points against the previous PHQ-9 "
+        f"({previous.total} on {previous.date.isoformat()})."
+        if previous is not None
+        else ""
+    )
     rationale = (
         f"The patient's PHQ-9 of {latest.date.isoformat()} ({latest.source}) totals "
         f"{latest.total}/27, at or above {trig.phq9_threshold}, the questionnaire's cut-off for "
-        f"at least moderate depressive symptoms." + risk_text + f" Protocol {protocol.id} "
+        f"at least moderate depressive symptoms."
+        + rise_text
+        + risk_text
+        + f" Protocol {protocol.id} "
         f"{protocol.version} (PHQ-9 path). "
         f"This is a recommendation for clinical judgement, not an order."
     )
