@@ -177,3 +177,11 @@ def test_estimation_margin_below_one_is_refused() -> None:
         calibrate_cusum(
             np.zeros((10, 1)), ["a"], np.ones(1), BaselineScheme(), estimation_margin=0.9
         )
+
+
+@pytest.mark.parametrize("parameter", ["signature_form", "univariate_form"])
+def test_unknown_chart_form_is_refused_naming_the_parameter(parameter: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"{parameter} must be one of"):
+        calibrate_cusum(
+            np.zeros((10, 1)), ["a"], np.ones(1), BaselineScheme(), **{parameter: "ewma"}
+        )

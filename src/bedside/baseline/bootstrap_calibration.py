@@ -60,6 +60,7 @@ from bedside.baseline.calibration import DAYS_PER_YEAR
 from bedside.baseline.chart_family import (
     Signature,
     ar1_lag1,
+    check_form,
     fit_signature,
     innovation_model,
     likelihood_ratio_path,
@@ -417,10 +418,8 @@ def calibrate_cusum(
         raise ConfigurationError("estimation_pools must be >= 0")
     if estimation_margin < 1:
         raise ConfigurationError("estimation_margin must be >= 1")
-    if univariate_form not in ("cusum", "likelihood_ratio"):
-        raise ConfigurationError(
-            f"univariate_form must be 'cusum' or 'likelihood_ratio', got {univariate_form!r}"
-        )
+    check_form("univariate_form", univariate_form)
+    check_form("signature_form", signature_form)
     pool = np.asarray(pool, dtype=np.float64)
     if pool.ndim != 2 or pool.shape[1] != len(biomarkers):
         raise ConfigurationError(f"pool must have shape (n_days, {len(biomarkers)})")

@@ -55,6 +55,7 @@ __all__ = [
     "UNIVARIATE_FORM",
     "Signature",
     "ar1_lag1",
+    "check_form",
     "fit_signature",
     "innovation_model",
     "likelihood_ratio_path",
@@ -76,7 +77,7 @@ EPISODE_SIGNATURE: dict[str, float] = {
 concern "low" for all three): -1 down, +1 up."""
 
 SIGNATURE_FORMS: tuple[str, ...] = ("cusum", "likelihood_ratio")
-"""Forms of the signature chart (module docstring)."""
+"""Forms of the signature chart (module docstring); the univariate charts have the same two."""
 
 SIGNATURE_FORM = "likelihood_ratio"
 """The device's signature form (`DailyTrendMonitor`, `evaluation.DeviceCharts`)."""
@@ -86,6 +87,12 @@ UNIVARIATE_FORM = "cusum"
 
 INNOVATION_CLIP = 2.0
 """Clip of the likelihood-ratio form's innovations, in innovation SDs."""
+
+
+def check_form(parameter: str, form: str) -> None:
+    """Raise `ConfigurationError` naming `parameter` unless `form` is one of `SIGNATURE_FORMS`."""
+    if form not in SIGNATURE_FORMS:
+        raise ConfigurationError(f"{parameter} must be one of {SIGNATURE_FORMS}, got {form!r}")
 
 
 @dataclass(frozen=True)
@@ -231,8 +238,7 @@ def fit_signature(
     """
     if shift_sd <= 0:
         raise ConfigurationError("shift_sd must be > 0")
-    if form not in SIGNATURE_FORMS:
-        raise ConfigurationError(f"signature form must be one of {SIGNATURE_FORMS}, got {form!r}")
+    check_form("signature form", form)
     if innovation_clip <= 0:
         raise ConfigurationError("innovation_clip must be > 0")
     index = tuple(i for i, b in enumerate(family) if b in pattern and pattern[b] != 0)

@@ -63,8 +63,8 @@ from bedside.baseline.calibration import false_alarm_rate_per_year
 from bedside.baseline.chart_family import (
     EPISODE_SIGNATURE,
     SIGNATURE_FORM,
-    SIGNATURE_FORMS,
     UNIVARIATE_FORM,
+    check_form,
     likelihood_ratio_path,
     prewhiten,
     signature_projection,
@@ -293,18 +293,12 @@ class DailyTrendMonitor:
         if estimation_pools < 0:
             raise ConfigurationError("estimation_pools must be >= 0")
         self.estimation_pools = estimation_pools
-        if signature_form not in SIGNATURE_FORMS:
-            raise ConfigurationError(
-                f"signature_form must be one of {SIGNATURE_FORMS}, got {signature_form!r}"
-            )
+        check_form("signature_form", signature_form)
         self.signature_form = signature_form
         if estimation_margin < 1:
             raise ConfigurationError("estimation_margin must be >= 1")
         self.estimation_margin = estimation_margin
-        if univariate_form not in ("cusum", "likelihood_ratio"):
-            raise ConfigurationError(
-                f"univariate_form must be 'cusum' or 'likelihood_ratio', got {univariate_form!r}"
-            )
+        check_form("univariate_form", univariate_form)
         if univariate_form == "likelihood_ratio" and threshold is not None:
             raise ConfigurationError("a fixed threshold needs univariate_form='cusum'")
         self.univariate_form = univariate_form
