@@ -80,3 +80,8 @@ def test_small_clinic_evaluation_keeps_every_recommendation_and_every_crisis(
     assert on["crises"] > 0, "the cohort settings should produce crisis answers"
     assert on["crises_same_day"] == on["crises"]
     assert naive["recommendations"] > on["recommendations"]
+    # Device PHQ-9 prompts are on by default, reported with their resolved threshold.
+    assert "Device PHQ-9 prompts: ON" in result.output
+    doc = json.loads(out.read_text())
+    assert 0.0 < doc["phq9_prompt_setting"]["risk_threshold"] < 1.0
+    assert doc["phq9_prompts"]["shown"] >= doc["phq9_prompts"]["answered"]

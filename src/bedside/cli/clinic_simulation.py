@@ -6,10 +6,17 @@ protocols for every patient every day with the patient's PHQ-9 answers and EHR m
 and triages each day's new and escalated recommendations per clinician within the budget.
 Clinicians are not simulated: nothing is accepted or dismissed, so recommendations stay open
 until they expire or the improvement protocol resolves them (a conservative count).
+
+With a `Phq9PromptPolicy`, each device also prompts its patient for a PHQ-9 when its findings
+call for one (`bedside.device.phq9_prompt`); the synthetic patient answers some prompts
+(`bedside.sensors.phq9_respondent`) and the answers join the patient's device PHQ-9s. The
+synthetic sensors never depend on PHQ-9 answers, so running the prompter over the finished
+findings gives the same prompts as running it day by day.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,7 +39,7 @@ from bedside.clinical import (
     patient_day_context,
     triage,
 )
-from bedside.device import DevicePipeline
+from bedside.device import DevicePipeline, Phq9Prompt, Phq9PromptPolicy, plan_phq9_prompts
 from bedside.domain import (
     DailyBiomarkerTable,
     Finding,
@@ -42,7 +49,7 @@ from bedside.domain import (
     Role,
 )
 from bedside.models import EpisodeRiskModel
-from bedside.sensors import CohortConfig, generate_patient
+from bedside.sensors import CohortConfig, generate_patient, phq9_respondent
 
 __all__ = [
     "HISTORY_DAYS",
@@ -50,6 +57,7 @@ __all__ = [
     "Delivered",
     "DeliveryLog",
     "PatientRecord",
+    "PromptSetting",
     "care_team",
     "day_context",
     "deliver",
@@ -57,6 +65,7 @@ __all__ = [
     "naive_alerts",
     "replay_clinic",
     "simulate_devices",
+    "with_phq9_prompts",
 ]
 
 """Findings older than this are not handed to the protocols (none looks further back)."""
@@ -73,10 +82,83 @@ class PatientRecord:
     medications: tuple[MedicationRecord, ...]
     episodes: tuple[tuple[dt.date, dt.date], ...]
     table: DailyBiomarkerTable
+    prompts: tuple[Phq9Prompt, ...] = ()
 
 
-def _device_worker(args: tuple[CohortConfig, int, Path]) -> PatientRecord:
-    config, index, model_path = args
+@dataclass(frozen=True)
+class PromptSetting:
+    """The devices' PHQ-9 prompt policy and how often synthetic patients answer a prompt.
+
+    Attributes
+    ----------
+    policy : Phq9PromptPolicy
+    response_rate : float
+        Probability (0-1) that a patient answers a prompt the day it is shown.
+    risk_at_base_rate : bool
+        Set the policy's risk threshold to the risk model's training base rate (see `for_model`)
+        before the devices run.
+    """
+
+    policy: Phq9PromptPolicy
+    response_rate: float
+    risk_at_base_rate: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.response_rate <= 1.0:
+            raise ValueError(f"response_rate must be in [0, 1], got {self.response_rate}")
+
+    def describe(self) -> str:
+        """One line naming every parameter (for reports)."""
+        note = ""
+        if self.risk_at_base_rate:
+            note = (
+                " (to be set to the risk model's training base rate)"
+                if self.policy.risk_threshold is None
+                else " (the risk model's training base rate)"
+            )
+        return f"{self.policy.describe()}{note}, response rate {self.response_rate:.2f}"
+
+    def for_model(self, base_rate: float) -> PromptSetting:
+        """This setting with the risk threshold at the model's training base rate when
+        `risk_at_base_rate` (a risk above the base rate means the sensors' evidence makes an
+        episode more likely than for the average patient-day: likelihood ratio > 1)."""
+        if not self.risk_at_base_rate:
+            return self
+        policy = Phq9PromptPolicy.model_validate(
+            {**self.policy.model_dump(), "risk_threshold": round(base_rate, 3)}
+        )
+        return PromptSetting(policy, self.response_rate, risk_at_base_rate=True)
+
+
+def with_phq9_prompts(
+    record: PatientRecord, config: CohortConfig, index: int, setting: PromptSetting
+) -> PatientRecord:
+    """`record` with its device's PHQ-9 prompts and the answers among its PHQ-9s.
+
+    Parameters
+    ----------
+    record : PatientRecord
+        Patient ``index`` of the clinic `config` describes, without prompts.
+    config : CohortConfig
+    index : int
+    setting : PromptSetting
+
+    Returns
+    -------
+    PatientRecord
+        Same findings; `prompts` set and the answered prompts' PHQ-9s merged by date.
+    """
+    respondent = phq9_respondent(config, index, setting.response_rate)
+    prompts = plan_phq9_prompts(record.findings, setting.policy, respondent.responds)
+    answers = [respondent.answer(p.date) for p in prompts if p.answered]
+    phq9 = sorted((*record.phq9, *answers), key=lambda r: r.date)
+    return dataclasses.replace(record, phq9=tuple(phq9), prompts=tuple(prompts))
+
+
+def _device_worker(
+    args: tuple[CohortConfig, int, Path, PromptSetting | None],
+) -> PatientRecord:
+    config, index, model_path, prompting = args
     patient = generate_patient(config, index)
     model = EpisodeRiskModel.load(model_path)
     run = DevicePipeline(
@@ -87,7 +169,7 @@ def _device_worker(args: tuple[CohortConfig, int, Path]) -> PatientRecord:
     # The per-biomarker baseline summaries are for clinicians' screens, not for the protocols;
     # dropping them keeps a 500-patient clinic in memory.
     findings = tuple(f.model_copy(update={"biomarkers": []}) for f in run.findings)
-    return PatientRecord(
+    record = PatientRecord(
         patient_id=patient.patient_id,
         zone=patient.zone,
         findings=findings,
@@ -96,13 +178,18 @@ def _device_worker(args: tuple[CohortConfig, int, Path]) -> PatientRecord:
         episodes=tuple((e.onset, e.end) for e in patient.episodes),
         table=run.table,
     )
+    return record if prompting is None else with_phq9_prompts(record, config, index, prompting)
 
 
 def simulate_devices(
-    config: CohortConfig, model_path: Path, jobs: int = 1
+    config: CohortConfig,
+    model_path: Path,
+    jobs: int = 1,
+    prompting: PromptSetting | None = None,
 ) -> Iterator[PatientRecord]:
-    """Each patient's device run, generated and processed one patient at a time."""
-    tasks = [(config, i, model_path) for i in range(config.n_patients)]
+    """Each patient's device run, generated and processed one patient at a time; with
+    `prompting`, the device's PHQ-9 prompts and their answers too."""
+    tasks = [(config, i, model_path, prompting) for i in range(config.n_patients)]
     if jobs <= 1:
         yield from map(_device_worker, tasks)
         return

@@ -51,6 +51,34 @@ def evaluate(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the table as JSON.")
     ] = None,
+    phq9_prompts: Annotated[
+        bool,
+        typer.Option(
+            "--phq9-prompts/--no-phq9-prompts",
+            help="Devices prompt their patient for a PHQ-9 when their findings call for one.",
+        ),
+    ] = True,
+    prompt_risk: Annotated[
+        str,
+        typer.Option(
+            help="Risk (probability) at which a device prompts: a number, 'base-rate' (the "
+            "risk model's training base rate) or 'off'."
+        ),
+    ] = "base-rate",
+    prompt_trends: Annotated[
+        bool,
+        typer.Option("--prompt-trends/--no-prompt-trends", help="Prompt on adverse trends."),
+    ] = True,
+    prompt_interval: Annotated[
+        int, typer.Option(min=1, help="Days after an answered prompt before the next.")
+    ] = 7,
+    prompt_reminders: Annotated[
+        int, typer.Option(min=0, help="Next-day repeats of an unanswered prompt.")
+    ] = 2,
+    prompt_response_rate: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of prompts synthetic patients answer."),
+    ] = 0.75,
 ) -> None:
     """Recommendations per clinician, interruptions, episodes caught, delay, PPV and crises,
     with the budget on and off, next to the naive 7-day-mean rule, in one run."""
@@ -58,8 +86,28 @@ def evaluate(
     from rich.table import Table
 
     from bedside.cli.app import _cohort_overrides
-    from bedside.cli.triage_evaluation import TriageOptions, evaluate_triage
+    from bedside.cli.triage_evaluation import TriageOptions, evaluate_triage, prompt_setting
 
+    prompting = None
+    if phq9_prompts:
+        at_base = prompt_risk == "base-rate"
+        risk: float | None = None
+        if not at_base and prompt_risk != "off":
+            try:
+                risk = float(prompt_risk)
+            except ValueError:
+                raise typer.BadParameter(
+                    f"expected a number, 'base-rate' or 'off', got {prompt_risk!r}",
+                    param_hint="--prompt-risk",
+                ) from None
+        prompting = prompt_setting(
+            risk=risk,
+            risk_at_base_rate=at_base,
+            on_adverse_trend=prompt_trends,
+            min_interval_days=prompt_interval,
+            max_reminders=prompt_reminders,
+            response_rate=prompt_response_rate,
+        )
     options = TriageOptions(
         patients=patients,
         days=days,
@@ -69,6 +117,7 @@ def evaluate(
         training_patients=training_patients,
         jobs=jobs,
         cohort=_cohort_overrides(cohort or []),
+        prompting=prompting,
     )
     result = evaluate_triage(options)
     table = Table(
@@ -99,6 +148,16 @@ def evaluate(
             f"{a.crises_same_day}/{a.crises}" if a.crises else "-",
         )
     console = Console()
+    if result.prompting is None:
+        console.print("Device PHQ-9 prompts: off")
+    else:
+        console.print(f"Device PHQ-9 prompts: ON ({result.prompting.describe()})")
+        if result.prompts is not None:
+            p = result.prompts
+            console.print(
+                f"  shown {p.shown} ({p.per_patient_month:.2f} per patient-month, "
+                f"{p.patients_prompted}/{patients} patients), answered {p.answered}"
+            )
     console.print(table)
     on = result.arm("bedside, budget on")
     naive = result.arm("naive 7-day mean > 12% change")

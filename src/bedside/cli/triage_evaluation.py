@@ -6,6 +6,10 @@ first such recommendation; a recommendation is a true positive when raised insid
 [onset, end + 7 days]. Only the protocols that detect an episode count for catching and PPV
 (relapse watch, measurement-based care, medication effect, crisis); data-gap and improvement
 recommendations count in the workload.
+
+With `TriageOptions.prompting` set, every device also prompts its patient for a PHQ-9 when its
+findings call for one (`bedside.device.phq9_prompt`); the evaluation reports how many prompts
+were shown and answered, so the patients' burden is in the table too.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from zoneinfo import ZoneInfo
 from bedside.cli.clinic_simulation import (
     DeliveryLog,
     PatientRecord,
+    PromptSetting,
     care_team,
     deliver,
     naive_alerts,
@@ -35,15 +40,20 @@ from bedside.clinical import (
     RecommendationEngine,
     recommendation_id,
 )
-from bedside.domain import Role
+from bedside.device import Phq9PromptPolicy
+from bedside.domain import ConfigurationError, Role
 from bedside.sensors import CohortConfig
 
 __all__ = [
+    "DEFAULT_PROMPT_BASIS",
+    "DEFAULT_RESPONSE_RATE",
     "DETECTION_PROTOCOLS",
     "ArmMetrics",
+    "PromptCounts",
     "TriageEvaluation",
     "TriageOptions",
     "evaluate_triage",
+    "prompt_setting",
 ]
 
 DETECTION_PROTOCOLS = frozenset(
@@ -51,6 +61,56 @@ DETECTION_PROTOCOLS = frozenset(
 )
 CATCH_WINDOW_DAYS = 21
 TRUE_POSITIVE_GRACE_DAYS = 7
+
+DEFAULT_PROMPT_BASIS = (
+    "Risk at or above the risk model's training base rate: the calibrated risk exceeds the "
+    "prior exactly when the sensors' evidence favours an episode (likelihood ratio > 1); a "
+    "prompt reaches the patient, never a clinician, whose protocols judge the answer. Also on a "
+    "verified adverse trend. At most one answered prompt a week: weekly is the most frequent "
+    "PHQ-9 schedule of measurement-based care, and the PHQ-9 asks about the last two weeks. "
+    "Up to 2 next-day reminders of an unanswered prompt. Rule and values chosen on "
+    "development seed 11."
+)
+# Assumption: per-prompt compliance with smartphone momentary assessments pools at ~79 %
+# (Jones et al. 2019, Addiction 114:609, 128 compliance rates); 0.75 rounds down for a
+# nine-item questionnaire. The evaluation is also reported at 0.5.
+DEFAULT_RESPONSE_RATE = 0.75
+
+
+def prompt_setting(
+    *,
+    risk: float | None = None,
+    risk_at_base_rate: bool = True,
+    on_adverse_trend: bool = True,
+    min_interval_days: int = 7,
+    max_reminders: int = 2,
+    response_rate: float = DEFAULT_RESPONSE_RATE,
+) -> PromptSetting:
+    """The devices' PHQ-9 prompt setting of the evaluation (defaults: the documented ones).
+
+    Parameters
+    ----------
+    risk : float or None
+        Fixed risk threshold (probability); None with `risk_at_base_rate` False: risk never
+        prompts.
+    risk_at_base_rate : bool
+        Use the risk model's training base rate as the threshold (overrides `risk`).
+    on_adverse_trend, min_interval_days, max_reminders
+        See `Phq9PromptPolicy`.
+    response_rate : float
+        Probability (0-1) that a synthetic patient answers a prompt the day it is shown.
+    """
+    basis = DEFAULT_PROMPT_BASIS
+    if risk_at_base_rate:
+        risk = None
+    policy = Phq9PromptPolicy(
+        risk_threshold=risk,
+        on_adverse_trend=on_adverse_trend,
+        min_interval_days=min_interval_days,
+        max_reminders=max_reminders,
+        basis=basis,
+    )
+    return PromptSetting(policy, response_rate, risk_at_base_rate=risk_at_base_rate)
 
 
 @dataclass(frozen=True)
@@ -66,6 +126,41 @@ class TriageOptions:
     training_days: int = 90
     jobs: int = 2
     cohort: Mapping[str, Any] = field(default_factory=dict)
+    prompting: PromptSetting | None = None
+
+    def options_json(self) -> dict[str, Any]:
+        """The options as JSON-ready values (the prompt policy spelled out)."""
+        out = {k: v for k, v in asdict(self).items() if k not in ("cohort", "prompting")}
+        out["cohort"] = dict(self.cohort)
+        out["phq9_prompts"] = (
+            None
+            if self.prompting is None
+            else {
+                **self.prompting.policy.model_dump(),
+                "response_rate": self.prompting.response_rate,
+            }
+        )
+        return out
+
+
+@dataclass(frozen=True)
+class PromptCounts:
+    """The devices' PHQ-9 prompts over the whole clinic.
+
+    Attributes
+    ----------
+    shown, answered : int
+        Prompts shown (reminders included) and answered.
+    per_patient_month : float
+        Prompts shown per patient per 30 days of monitoring.
+    patients_prompted : int
+        Patients shown at least one prompt.
+    """
+
+    shown: int
+    answered: int
+    per_patient_month: float
+    patients_prompted: int
 
 
 @dataclass(frozen=True)
@@ -94,15 +189,25 @@ class TriageEvaluation:
     options: TriageOptions
     arms: list[ArmMetrics]
     by_protocol: dict[str, int]
+    prompts: PromptCounts | None = None
+    prompting: PromptSetting | None = None
+    """The prompt setting the devices ran with (risk threshold resolved)."""
 
     def arm(self, name: str) -> ArmMetrics:
         return next(a for a in self.arms if a.arm == name)
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
-            "options": {**asdict(self.options), "cohort": dict(self.options.cohort)},
+            "options": self.options.options_json(),
             "arms": [asdict(a) for a in self.arms],
             "recommendations_by_protocol": self.by_protocol,
+            "phq9_prompts": None if self.prompts is None else asdict(self.prompts),
+            "phq9_prompt_setting": None
+            if self.prompting is None
+            else {
+                **self.prompting.policy.model_dump(),
+                "response_rate": self.prompting.response_rate,
+            },
         }
 
 
@@ -258,14 +363,16 @@ def evaluate_triage(
     ----------
     options : TriageOptions
     records : iterable of PatientRecord, optional
-        Pre-computed device runs (tests); by default the clinic is generated and every patient's
-        device runs on a model trained on a separate cohort (seed + offset).
+        Pre-computed device runs (tests), used as they are (with whatever prompts they carry);
+        by default the clinic is generated and every patient's device runs on a model trained
+        on a separate cohort (seed + offset), prompting as `options.prompting` says.
     """
     config = CohortConfig(
         n_patients=options.patients, n_days=options.days, seed=options.seed, **options.cohort
     )
+    prompting = options.prompting
     if records is None:
-        records = _device_records(options, config)
+        records, prompting = _device_records(options, config)
     recs = list(records)
     engine = RecommendationEngine.builtin()
     actionability = {p.id: p.actionability for p in engine.protocols}
@@ -291,14 +398,26 @@ def evaluate_triage(
         ),
         _naive_arm(recs, team, clinicians, config.start_date, options.days),
     ]
-    return TriageEvaluation(options, arms, dict(sorted(by_protocol.items())))
+    prompts = None
+    if options.prompting is not None:
+        shown = sum(len(r.prompts) for r in recs)
+        prompts = PromptCounts(
+            shown=shown,
+            answered=sum(p.answered for r in recs for p in r.prompts),
+            per_patient_month=round(shown / max(1, len(recs)) / (options.days / 30.0), 3),
+            patients_prompted=sum(bool(r.prompts) for r in recs),
+        )
+    return TriageEvaluation(options, arms, dict(sorted(by_protocol.items())), prompts, prompting)
 
 
-def _device_records(options: TriageOptions, config: CohortConfig) -> list[PatientRecord]:
+def _device_records(
+    options: TriageOptions, config: CohortConfig
+) -> tuple[list[PatientRecord], PromptSetting | None]:
     from rich.console import Console
 
     from bedside.cli.demo_run import DemoOptions, train_risk_model
     from bedside.cli.demo_run import _progress as progress_bar
+    from bedside.models import EpisodeRiskModel
 
     with tempfile.TemporaryDirectory() as tmp, progress_bar(Console(stderr=True)) as progress:
         model_path = train_risk_model(
@@ -310,9 +429,17 @@ def _device_records(options: TriageOptions, config: CohortConfig) -> list[Patien
             progress,
             Path(tmp),
         )
+        prompting = options.prompting
+        if prompting is not None:
+            base_rate = EpisodeRiskModel.load(model_path).bundle.training.get("positive_rate")
+            if not isinstance(base_rate, float):
+                raise ConfigurationError(
+                    f"risk model {model_path}: training metadata lacks positive_rate"
+                )
+            prompting = prompting.for_model(base_rate)
         task = progress.add_task("Devices of the clinic", total=config.n_patients)
         out = []
-        for record in simulate_devices(config, model_path, jobs=options.jobs):
+        for record in simulate_devices(config, model_path, jobs=options.jobs, prompting=prompting):
             out.append(record)
             progress.advance(task)
-        return out
+        return out, prompting

@@ -31,9 +31,11 @@ from bedside.sensors.synthetic import (
     generate_cohort,
     generate_patient,
     iter_cohort,
+    phq9_respondent,
     synthetic_patient_id,
 )
 from bedside.sensors.synthetic_cardiac import SyntheticCardiac, synthetic_cardiac
+from bedside.sensors.synthetic_clinical import Phq9Respondent
 from bedside.sensors.synthetic_config import CohortConfig
 from bedside.sensors.synthetic_glucose import synthetic_glucose
 from bedside.sensors.synthetic_types import (
@@ -58,6 +60,7 @@ __all__ = [
     "HealthImport",
     "ImportReport",
     "LocalCandidates",
+    "Phq9Respondent",
     "ReadReport",
     "SyntheticCardiac",
     "SyntheticCohort",
@@ -71,6 +74,7 @@ __all__ = [
     "label_days",
     "list_depresjon_recordings",
     "local_to_utc_candidates",
+    "phq9_respondent",
     "read_apple_health",
     "read_daily_data_points",
     "read_depresjon",

@@ -19,7 +19,12 @@ from bedside.domain import Modality, SampleFrame
 from bedside.domain.cardiac_recording import CardiacRecording
 from bedside.domain.raw_frames import RawFrame
 from bedside.sensors.synthetic_cardiac import synthetic_cardiac
-from bedside.sensors.synthetic_clinical import draw_medications, draw_phq9
+from bedside.sensors.synthetic_clinical import (
+    Phq9Respondent,
+    draw_medications,
+    draw_phq9,
+    phq9_answer_model,
+)
 from bedside.sensors.synthetic_config import CohortConfig
 from bedside.sensors.synthetic_cortisol import generate_cortisol_samples
 from bedside.sensors.synthetic_glucose import synthetic_glucose
@@ -33,9 +38,18 @@ from bedside.sensors.synthetic_steps import generate_steps
 from bedside.sensors.synthetic_types import SyntheticCohort, SyntheticPatient
 from bedside.sensors.synthetic_voice import generate_voice_clips
 
-__all__ = ["generate_cohort", "generate_patient", "iter_cohort", "synthetic_patient_id"]
+__all__ = [
+    "generate_cohort",
+    "generate_patient",
+    "iter_cohort",
+    "phq9_respondent",
+    "synthetic_patient_id",
+]
 
 _PLAN, _MINUTES, _CLINICAL = 0, 1, 2
+# Answers to the device's PHQ-9 prompts: a stream of their own, so prompting never changes
+# anything else the patient generates.
+_PROMPTS = 20
 # One fixed stream per extra modality, so adding a modality never changes another.
 _MODALITY_STREAM = {
     Modality.STEPS: 10,
@@ -183,6 +197,32 @@ def generate_patient(config: CohortConfig, index: int) -> SyntheticPatient:
         daily=daily,
         raw=raw,
     )
+
+
+def phq9_respondent(config: CohortConfig, index: int, response_rate: float) -> Phq9Respondent:
+    """Patient ``index`` answering the device's PHQ-9 prompts (see `Phq9Respondent`).
+
+    The answer model is the one `generate_patient` draws the scheduled PHQ-9s from (same plan,
+    same personal baseline); responses and answers come from the patient's own prompt stream.
+
+    Parameters
+    ----------
+    config : CohortConfig
+    index : int
+        0 <= index.
+    response_rate : float
+        Probability (0-1) that a prompt is answered the day it is shown.
+
+    Returns
+    -------
+    Phq9Respondent
+    """
+    if index < 0:
+        raise ValueError(f"patient index must be >= 0, got {index}")
+    pid = synthetic_patient_id(config.seed, index)
+    plan = make_plan(config, index, _rng(config, index, _PLAN))
+    model = phq9_answer_model(config, plan, pid, _rng(config, index, _CLINICAL))
+    return Phq9Respondent(model, response_rate, _rng(config, index, _PROMPTS), config.n_days)
 
 
 def iter_cohort(config: CohortConfig) -> Iterator[SyntheticPatient]:
