@@ -78,7 +78,7 @@ def test_base_rate_setting_resolves_and_evaluation_counts_prompts() -> None:
     assert "to be set" in setting.describe()
     resolved = setting.for_model(0.1666)
     assert resolved.policy.risk_threshold == pytest.approx(0.167)
-    assert "training base rate" in resolved.describe()
+    assert "risk >= 0.167 (the risk model's training base rate)," in resolved.describe()
     assert "response rate 0.75" in resolved.describe()
     records = [with_phq9_prompts(_record(i, 0.9), CONFIG, i, resolved) for i in range(2)]
     result = evaluate_triage(
@@ -88,7 +88,9 @@ def test_base_rate_setting_resolves_and_evaluation_counts_prompts() -> None:
     assert result.prompts is not None
     assert result.prompts.shown == sum(len(r.prompts) for r in records) > 0
     assert result.prompts.patients_prompted == 2
-    assert result.to_json_dict()["phq9_prompt_setting"]["risk_threshold"] == pytest.approx(0.167)
+    setting_json = result.to_json_dict()["phq9_prompt_setting"]
+    assert setting_json["risk_threshold"] == pytest.approx(0.167)
+    assert setting_json["risk_at_base_rate"] is True
     off = evaluate_triage(
         TriageOptions(patients=2, days=CONFIG.n_days, clinicians=2, seed=9),
         records=[dataclasses.replace(r, prompts=()) for r in records],

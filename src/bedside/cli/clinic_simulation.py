@@ -116,7 +116,7 @@ class PromptSetting:
                 if self.policy.risk_threshold is None
                 else " (the risk model's training base rate)"
             )
-        return f"{self.policy.describe()}{note}, response rate {self.response_rate:.2f}"
+        return f"{self.policy.describe(note)}, response rate {self.response_rate:.2f}"
 
     def for_model(self, base_rate: float) -> PromptSetting:
         """This setting with the risk threshold at the model's training base rate when

@@ -137,6 +137,7 @@ class TriageOptions:
             if self.prompting is None
             else {
                 **self.prompting.policy.model_dump(),
+                "risk_at_base_rate": self.prompting.risk_at_base_rate,
                 "response_rate": self.prompting.response_rate,
             }
         )
@@ -206,6 +207,7 @@ class TriageEvaluation:
             if self.prompting is None
             else {
                 **self.prompting.policy.model_dump(),
+                "risk_at_base_rate": self.prompting.risk_at_base_rate,
                 "response_rate": self.prompting.response_rate,
             },
         }

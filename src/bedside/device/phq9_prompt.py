@@ -70,11 +70,11 @@ class Phq9PromptPolicy(BaseModel):
                 return "verified adverse trend: " + ", ".join(adverse)
         return None
 
-    def describe(self) -> str:
-        """One line naming every parameter (for reports)."""
+    def describe(self, risk_note: str = "") -> str:
+        """One line naming every parameter (for reports); `risk_note` follows the threshold."""
         risk = "off" if self.risk_threshold is None else f">= {self.risk_threshold:g}"
         return (
-            f"risk {risk}, adverse trend {'on' if self.on_adverse_trend else 'off'}, "
+            f"risk {risk}{risk_note}, adverse trend {'on' if self.on_adverse_trend else 'off'}, "
             f"at most one answered prompt per {self.min_interval_days} d, "
             f"{self.max_reminders} reminder(s)"
         )
