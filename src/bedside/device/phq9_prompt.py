@@ -11,7 +11,8 @@ against patient burden only, and the burden is bounded by the rate limit.
 Timing: a finding describes a local day up to its end, so the prompt is shown the next local
 day. An unanswered prompt is repeated on the following days while the trigger still holds, at
 most ``max_reminders`` times; after that, or after an answer, the device waits
-``min_interval_days`` before prompting again.
+``min_interval_days`` before prompting again. Scheduled questionnaires do not count against
+the limit: the device prompts on its own evidence, whatever the clinic's schedule.
 """
 
 from __future__ import annotations
