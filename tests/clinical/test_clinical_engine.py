@@ -292,6 +292,26 @@ def test_dismissal_cooldown_suppresses() -> None:
     assert len(after.new) == 1
 
 
+def test_resolution_cooldown_stops_the_daily_raise_and_close_cycle() -> None:
+    first = engine().evaluate(finding(), NOW, []).new[0]
+    resolved = first.model_copy(update={"status": RecommendationStatus.RESOLVED})
+    settle = PROTOCOL.suppression.resolution_cooldown_days
+    assert settle >= 1, "the built-in relapse watch waits after an improvement resolved it"
+    next_day = engine().evaluate(
+        finding(day=DAY + dt.timedelta(days=1)), NOW + dt.timedelta(days=1), [resolved]
+    )
+    assert not next_day.new
+    assert next_day.decision("relapse_watch").has(ReasonCode.SUPPRESSED)
+    last_quiet = dt.timedelta(days=settle) - dt.timedelta(seconds=1)
+    still = engine().evaluate(
+        finding(day=DAY + dt.timedelta(days=settle)), NOW + last_quiet, [resolved]
+    )
+    assert not still.new
+    after = dt.timedelta(days=settle)
+    again = engine().evaluate(finding(day=DAY + after), NOW + after, [resolved])
+    assert len(again.new) == 1, "the cooldown ends; lasting evidence is raised again"
+
+
 def test_route_and_threshold_come_from_protocol_data() -> None:
     e = engine(route="therapist", risk_threshold=0.8)
     assert not e.evaluate(finding(p=0.7), NOW, []).new

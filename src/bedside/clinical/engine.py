@@ -280,6 +280,16 @@ class RecommendationEngine:
                 f"dismissed recommendation {dismissed[0].id} within the "
                 f"{protocol.suppression.dismissal_cooldown_days}-day cooldown",
             )
+        settle = dt.timedelta(days=protocol.suppression.resolution_cooldown_days)
+        resolved = [
+            r for r in own if r.status is RecommendationStatus.RESOLVED and now < r.created + settle
+        ]
+        if resolved and existing is None:
+            return Reason(
+                ReasonCode.SUPPRESSED,
+                f"recommendation {resolved[0].id} was resolved as improved within the "
+                f"{protocol.suppression.resolution_cooldown_days}-day resolution cooldown",
+            )
         if existing is not None:
             current: Recommendation | None = existing
         elif protocol.trigger.kind == "crisis" or not protocol.suppression.one_open_per_patient:

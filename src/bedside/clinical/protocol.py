@@ -330,12 +330,19 @@ class SuppressionRules(BaseModel):
     dismissal_cooldown_days : int
         After a clinician dismissed a recommendation of this protocol, do not raise a new one
         for this many days (counted from the dismissed recommendation's creation).
+    resolution_cooldown_days : int
+        After an improvement protocol resolved a recommendation of this protocol, do not raise a
+        new one for this many days (counted from the resolved recommendation's creation). Without
+        it, evidence that outlasts the episode (post-episode sensors still off baseline) raises a
+        new recommendation the day after each resolution, which the improvement protocol closes
+        again: the same alert, every day.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     one_open_per_patient: bool = True
     dismissal_cooldown_days: int = Field(default=0, ge=0)
+    resolution_cooldown_days: int = Field(default=0, ge=0)
 
 
 class Protocol(BaseModel):
