@@ -101,6 +101,8 @@ def test_base_rate_setting_resolves_and_evaluation_counts_prompts() -> None:
 def test_response_rate_and_risk_option_are_checked() -> None:
     with pytest.raises(ValueError, match="response_rate"):
         prompt_setting(response_rate=1.2)
-    result = CliRunner().invoke(app, ["triage", "evaluate", "--prompt-risk", "high"])
-    assert result.exit_code != 0
-    assert "--prompt-risk" in result.output
+    for bad in ("high", "1.5", "-0.1", "nan"):
+        result = CliRunner().invoke(app, ["triage", "evaluate", "--prompt-risk", bad])
+        assert result.exit_code == 2, (bad, result.output)
+        assert "--prompt-risk" in result.output
+        assert "probability from 0 to 1" in result.output

@@ -96,10 +96,13 @@ def evaluate(
             try:
                 risk = float(prompt_risk)
             except ValueError:
+                risk = None
+            if risk is None or not 0.0 <= risk <= 1.0:
                 raise typer.BadParameter(
-                    f"expected a number, 'base-rate' or 'off', got {prompt_risk!r}",
+                    f"expected a probability from 0 to 1, 'base-rate' or 'off', "
+                    f"got {prompt_risk!r}",
                     param_hint="--prompt-risk",
-                ) from None
+                )
         prompting = prompt_setting(
             risk=risk,
             risk_at_base_rate=at_base,
