@@ -82,3 +82,15 @@ def test_evaluate_prints_every_detector_and_the_floors() -> None:
         assert name in result.output
     assert "|z| > 2 any day" in result.output
     assert "floors for device family: FA <= target:" in result.output
+
+
+def test_evaluate_calibrates_with_as_many_series_as_the_device() -> None:
+    """The evaluated thresholds must carry the device's Monte Carlo error, not more."""
+    import inspect
+
+    from bedside.baseline import DailyTrendMonitor
+    from bedside.baseline.bootstrap_calibration import CALIBRATION_SERIES
+    from bedside.cli.trends_commands import evaluate
+
+    default = inspect.signature(evaluate).parameters["calibration_series"].default
+    assert default == CALIBRATION_SERIES == DailyTrendMonitor().n_series

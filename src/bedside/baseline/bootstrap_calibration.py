@@ -74,6 +74,7 @@ from bedside.baseline.scheme import BaselineScheme, scheme_z
 from bedside.domain import ConfigurationError, InsufficientDataError
 
 __all__ = [
+    "CALIBRATION_SERIES",
     "ESTIMATION_MARGIN",
     "ESTIMATION_POOLS",
     "PatientCalibration",
@@ -87,6 +88,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+CALIBRATION_SERIES = 100
+"""Simulated in-control patient-years of the device's calibration (`calibrate_cusum`)."""
 
 ESTIMATION_POOLS = 4
 """Default pseudo-pools of the device's correction for the pool's estimation error
@@ -329,7 +333,7 @@ def calibrate_cusum(
     k: float = 0.5,
     winsor: float = 4.0,
     target_rate_per_year: float = 1.0,
-    n_series: int = 100,
+    n_series: int = CALIBRATION_SERIES,
     sim_days: int = 365,
     mean_block_days: float = 7.0,
     smoothing: float = 0.0,

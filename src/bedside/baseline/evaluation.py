@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bedside.baseline.bootstrap_calibration import (
+    CALIBRATION_SERIES,
     ESTIMATION_MARGIN,
     ESTIMATION_POOLS,
     calibrate_cusum,
@@ -239,7 +240,7 @@ def evaluate_detectors(
     resample: bool = True,
     target_rate_per_year: float = 1.0,
     scheme: BaselineScheme | None = None,
-    n_series: int = 50,
+    n_series: int = CALIBRATION_SERIES,
     seed: int = 0,
     device: DeviceCharts | None = None,
     oracle: bool = False,
@@ -260,7 +261,8 @@ def evaluate_detectors(
     target_rate_per_year : float
     scheme : BaselineScheme or None
     n_series : int
-        Calibration series per patient.
+        Calibration series per patient (default: the device's, so that the evaluated thresholds
+        carry the device's Monte Carlo error, not more).
     seed : int
     device : DeviceCharts or None
         Settings of the device's chart family (default: the monitor's defaults).

@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bedside.baseline.bootstrap_calibration import (
+    CALIBRATION_SERIES,
     ESTIMATION_MARGIN,
     ESTIMATION_POOLS,
     PatientCalibration,
@@ -233,7 +234,7 @@ class DailyTrendMonitor:
         winsor: float = 4.0,
         target_rate_per_year: float = 1.0,
         threshold: float | None = None,
-        n_series: int = 100,
+        n_series: int = CALIBRATION_SERIES,
         sim_days: int = 365,
         mean_block_days: float = 7.0,
         seed: int = 0,
@@ -431,16 +432,19 @@ class DailyTrendMonitor:
         phi_day: Mapping[str, FloatArray] | None = None,
         keep_old: bool = False,
     ) -> dict[str, BoolArray]:
-        """Per-biomarker rows left out of the refit at row `r` (alarmed episodes, too old).
+        """Per-biomarker rows left out of the refit at row `r` (alarmed episodes, too old or
+        too recent).
 
-        With `keep_old`, rows older than the lookback are kept (the calibration pool's rule).
+        With `keep_old`, rows older than the lookback and inside the guard band are kept (the
+        calibration pool's rule).
         """
         n = table.n_days
         ids = table.biomarker_ids
-        too_old = np.zeros(n, dtype=np.bool_)
+        outside = np.zeros(n, dtype=np.bool_)
         if not keep_old:
-            too_old[: max(0, r - self.scheme.max_lookback_days)] = True
-        out = {b: too_old.copy() for b in ids}
+            outside[: max(0, r - self.scheme.max_lookback_days)] = True
+            outside[self.scheme.refit_cutoff(r) : r] = True
+        out = {b: outside.copy() for b in ids}
         if r == 0 or not ids:
             return out
         u = _prewhitened(z, phi_day, r)
@@ -464,7 +468,7 @@ class DailyTrendMonitor:
         for b in ids:
             valid = ~np.isnan(table.values[b][:r]) & ~out[b][:r]
             if int(valid.sum()) < self.scheme.min_days:
-                out[b] = too_old.copy()
+                out[b] = outside.copy()
         return out
 
     def _signature_path(

@@ -152,8 +152,9 @@ def evaluate(
         float, typer.Option(min=0.001, help="Family-wise false alarms per patient-year.")
     ] = 1.0,
     calibration_series: Annotated[
-        int, typer.Option(min=5, help="Bootstrap series per patient calibration.")
-    ] = 50,
+        int,
+        typer.Option(min=5, help="Bootstrap series per patient calibration (the device's: 100)."),
+    ] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the whole evaluation.")] = 0,
 ) -> None:
     """Detection rate, delay and false alarms of every detector, next to the naive rules."""
