@@ -88,3 +88,10 @@ def test_estimated_baseline_threshold_holds_on_fresh_simulations() -> None:
     years = n_series * n_days / DAYS_PER_YEAR
     expected_alarms = 0.2 * years
     assert abs(fresh * years - expected_alarms) < 4 * math.sqrt(expected_alarms)
+
+
+def test_an_unreachable_threshold_has_no_false_alarms_instead_of_a_solver_error() -> None:
+    # at h = 1e6 every clipped day stays in the chain's first state: I - R is singular
+    assert arl_in_control(1.0, 1e6) == math.inf
+    assert false_alarm_rate_per_year(1.0, 1e6) == 0.0
+    assert false_alarm_rate_per_year(1.0, 60.0) < false_alarm_rate_per_year(1.0, 6.0)

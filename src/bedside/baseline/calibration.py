@@ -97,7 +97,12 @@ def arl_in_control(k: float, h: float, winsor: float = 4.0, n_states: int = _N_S
     upper = edges[None, :] - centres[:, None] + k
     cum = _winsorised_cdf(upper, winsor)  # P(next state <= j | state i)
     R = np.diff(np.concatenate([np.zeros((n_states, 1)), cum], axis=1), axis=1)
-    arl = np.linalg.solve(np.eye(n_states) - R, np.ones(n_states))
+    try:
+        arl = np.linalg.solve(np.eye(n_states) - R, np.ones(n_states))
+    except np.linalg.LinAlgError:
+        # a threshold so far out that no clipped day can leave state 0 of the grid: the chain
+        # never alarms at this resolution (an ARL beyond any monitoring horizon)
+        return math.inf
     return float(arl[0])
 
 
