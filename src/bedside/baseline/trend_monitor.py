@@ -6,12 +6,13 @@ that day (tested against truncated tables):
 
 * baseline: `PersonalBaseline` refitted on the scheme of `bedside.baseline.scheme.BaselineScheme`
   (first fit at row `start_days`, then every `refit_every_days` days on the last `window_days` valid
-  days), leaving out per biomarker the days of an alarmed change (onset to the end of its episode,
-  plus `recent_days`) so that an episode is not absorbed into the patient's "normal". When the
-  exclusions leave fewer than `min_days` valid days in the lookback, they are dropped: a change
-  that lasts that long becomes the new normal. With a `PopulationPrior`, a cold-start baseline
-  (shrunk towards the population, with its confidence) is shown from the first week on, but no
-  trend is tested before `start_days`;
+  days before the scheme's guard band), leaving out per biomarker the days of an alarmed change
+  (onset to the end of its episode, plus `recent_days`) so that an episode is not absorbed into
+  the patient's "normal" (the guard band does the same for a change that has not alarmed yet).
+  When the exclusions leave fewer than `min_days` valid days in the lookback, they are dropped
+  (the guard band stays): a change that lasts that long becomes the new normal. With a
+  `PopulationPrior`, a cold-start baseline (shrunk towards the population, with its confidence)
+  is shown from the first week on, but no trend is tested before `start_days`;
 * detection: a family of charts (`bedside.baseline.chart_family`; optionally on AR(1)-prewhitened
   z): two one-sided CUSUMs per biomarker on winsorised robust z with reference ``k`` (default
   1 SD, matched to a 2 SD change of one biomarker), plus one episode-signature chart over the
