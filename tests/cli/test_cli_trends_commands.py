@@ -94,3 +94,11 @@ def test_evaluate_calibrates_with_as_many_series_as_the_device() -> None:
 
     default = inspect.signature(evaluate).parameters["calibration_series"].default
     assert default == CALIBRATION_SERIES == DailyTrendMonitor().n_series
+
+
+def test_evaluate_refuses_onsets_whose_horizon_leaves_the_year() -> None:
+    result = runner.invoke(
+        app, ["trends", "evaluate", "--patient-years", "5", "--onset-day", "300"]
+    )
+    assert result.exit_code == 2
+    assert "onset_day must be in 1..281, got 300" in result.output

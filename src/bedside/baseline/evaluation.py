@@ -115,6 +115,8 @@ SCENARIOS: dict[str, dict[str, float]] = {
 }
 WITHIN_DAYS = 21
 HORIZON_DAYS = 56
+ONSET_SPREAD_DAYS = 28
+"""Onsets are drawn uniformly over this many days from the first onset day."""
 
 
 @dataclass(frozen=True)
@@ -151,13 +153,16 @@ class EvaluationReport:
     biomarkers: tuple[str, ...]
     bounds: dict[tuple[str, float], float]
     results: list[DetectorResult] = field(default_factory=list)
+    onset_day: int = 28
 
     def to_table(self) -> str:
         """Plain-text table (one row per detector and scenario)."""
+        last = self.onset_day + ONSET_SPREAD_DAYS - 1
         lines = [
             f"background: {self.background}; {self.patient_years:.0f} patient-years; "
             f"K = {len(self.biomarkers)} biomarkers; target {self.target_rate_per_year:g} false "
-            "alarm per patient-year (family-wise)",
+            f"alarm per patient-year (family-wise); onsets on monitoring days "
+            f"{self.onset_day}-{last}",
         ]
         head = f"{'detector':<18}{'FA/yr [95% CI]':<22}{'scenario':<24}"
         for d in SHIFTS_SD:
@@ -244,6 +249,7 @@ def evaluate_detectors(
     seed: int = 0,
     device: DeviceCharts | None = None,
     oracle: bool = False,
+    onset_day: int = 28,
 ) -> EvaluationReport:
     """Run every detector on patient-years built from `sources` (see the module docstring).
 
@@ -269,14 +275,23 @@ def evaluate_detectors(
     oracle : bool
         `sources` come from `synthetic_background` (default `phi`): add the oracle row, one chart
         per scenario and shift that knows that model (`oracle_chart.OracleChart`).
+    onset_day : int
+        First monitoring day (0 = `start_days`) of the onsets, drawn uniformly over
+        `ONSET_SPREAD_DAYS` days. The default 28 puts every onset in the device's 56-day
+        calibration epoch (a patient's second month of monitoring); 224 or later in its steady
+        state, with the longest pool it recalibrates on within the year.
     """
     scheme = scheme or BaselineScheme()
     device = device or DeviceCharts()
     k = len(EVAL_BIOMARKERS)
     if not sources or any(s.ndim != 2 or s.shape[1] != k for s in sources):
         raise ConfigurationError(f"sources must be non-empty arrays of shape (n_days, {k})")
-    rng = np.random.default_rng(seed)
     start, n_mon = scheme.start_days, 365
+    latest = n_mon - HORIZON_DAYS - ONSET_SPREAD_DAYS
+    if not 1 <= onset_day <= latest:
+        # every trial needs its whole 56-day horizon inside the simulated year
+        raise ConfigurationError(f"onset_day must be in 1..{latest}, got {onset_day}")
+    rng = np.random.default_rng(seed)
     n_total = start + n_mon
     years_series: list[FloatArray] = []
     sds: list[FloatArray] = []
@@ -292,7 +307,7 @@ def evaluate_detectors(
         sds.append(np.nanstd(src, axis=0))
     base = np.stack(years_series)  # (P, T, K)
     sd = np.stack(sds)  # (P, K)
-    onsets = start + 28 + rng.integers(0, 28, n_patient_years)
+    onsets = start + onset_day + rng.integers(0, ONSET_SPREAD_DAYS, n_patient_years)
     trials: list[tuple[str, float]] = [(s, d) for s in SCENARIOS for d in SHIFTS_SD]
     copies = [base]
     for scen, d in trials:
@@ -320,7 +335,9 @@ def evaluate_detectors(
         mu = np.array([SCENARIOS[scen][b] * d for b in SCENARIOS[scen]])
         big_d = float(mu @ np.linalg.solve(corr[np.ix_(idx, idx)], mu))
         bounds[(scen, d)] = math.log(n_per_fa * k) / (big_d / 2.0)
-    report = EvaluationReport(background, years, target_rate_per_year, EVAL_BIOMARKERS, bounds, [])
+    report = EvaluationReport(
+        background, years, target_rate_per_year, EVAL_BIOMARKERS, bounds, [], onset_day
+    )
     onset_rel = onsets - start
     dev_stats, dev_h, dev_relevant = _device_family(
         base, z, scheme, device, target_rate_per_year, n_series, n_mon, seed, trials

@@ -156,6 +156,13 @@ def evaluate(
         typer.Option(min=5, help="Bootstrap series per patient calibration (the device's: 100)."),
     ] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the whole evaluation.")] = 0,
+    onset_day: Annotated[
+        int,
+        typer.Option(
+            help="First monitoring day of the injected onsets (spread over 28 days): 28 tests "
+            "a patient's second month, 224 a device in its steady state."
+        ),
+    ] = 28,
 ) -> None:
     """Detection rate, delay and false alarms of every detector, next to the naive rules."""
     import numpy as np
@@ -209,6 +216,7 @@ def evaluate(
                     target_rate_per_year=rate,
                     n_series=calibration_series,
                     seed=seed,
+                    onset_day=onset_day,
                 )
             )
         n_days = BaselineScheme().start_days + 365
@@ -223,6 +231,7 @@ def evaluate(
                 n_series=calibration_series,
                 seed=seed,
                 oracle=True,
+                onset_day=onset_day,
             )
         )
     except BedsideError as exc:
