@@ -286,6 +286,10 @@ def test_dismissal_cooldown_suppresses() -> None:
     assert not result.updated
     assert result.decision("relapse_watch").has(ReasonCode.SUPPRESSED)
     cooldown = dt.timedelta(days=PROTOCOL.suppression.dismissal_cooldown_days)
+    next_day = engine().evaluate(finding(day=DAY + dt.timedelta(days=1)), soon, [dismissed])
+    assert not next_day.new
+    details = [r.detail for r in next_day.decision("relapse_watch").reasons]
+    assert any("was dismissed within the 7-day dismissal cooldown" in d for d in details)
     same_episode = engine().evaluate(finding(), NOW + cooldown, [dismissed])
     assert not same_episode.new, "an episode the clinician dismissed is never raised again"
     after = engine().evaluate(finding(day=DAY + cooldown), NOW + cooldown, [dismissed])
@@ -302,6 +306,8 @@ def test_resolution_cooldown_stops_the_daily_raise_and_close_cycle() -> None:
     )
     assert not next_day.new
     assert next_day.decision("relapse_watch").has(ReasonCode.SUPPRESSED)
+    details = [r.detail for r in next_day.decision("relapse_watch").reasons]
+    assert any(f"was resolved within the {settle}-day resolution cooldown" in d for d in details)
     last_quiet = dt.timedelta(days=settle) - dt.timedelta(seconds=1)
     still = engine().evaluate(
         finding(day=DAY + dt.timedelta(days=settle)), NOW + last_quiet, [resolved]

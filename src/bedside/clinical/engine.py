@@ -268,28 +268,20 @@ class RecommendationEngine:
                 ReasonCode.SUPPRESSED,
                 f"this episode's recommendation {rec_id} is already {existing.status.value}",
             )
-        cooldown = dt.timedelta(days=protocol.suppression.dismissal_cooldown_days)
-        dismissed = [
-            r
-            for r in own
-            if r.status is RecommendationStatus.DISMISSED and now < r.created + cooldown
-        ]
-        if dismissed and existing is None:
-            return Reason(
-                ReasonCode.SUPPRESSED,
-                f"dismissed recommendation {dismissed[0].id} within the "
-                f"{protocol.suppression.dismissal_cooldown_days}-day cooldown",
-            )
-        settle = dt.timedelta(days=protocol.suppression.resolution_cooldown_days)
-        resolved = [
-            r for r in own if r.status is RecommendationStatus.RESOLVED and now < r.created + settle
-        ]
-        if resolved and existing is None:
-            return Reason(
-                ReasonCode.SUPPRESSED,
-                f"recommendation {resolved[0].id} was resolved as improved within the "
-                f"{protocol.suppression.resolution_cooldown_days}-day resolution cooldown",
-            )
+        rules = protocol.suppression
+        cooldowns = (
+            (RecommendationStatus.DISMISSED, rules.dismissal_cooldown_days, "dismissal"),
+            (RecommendationStatus.RESOLVED, rules.resolution_cooldown_days, "resolution"),
+        )
+        for status, days, kind in cooldowns if existing is None else ():
+            # counted from the earlier recommendation's creation, as a clinician sees its age
+            recent = [r for r in own if r.status is status and now < r.created + dt.timedelta(days)]
+            if recent:
+                return Reason(
+                    ReasonCode.SUPPRESSED,
+                    f"recommendation {recent[0].id} was {status.value} within the {days}-day "
+                    f"{kind} cooldown",
+                )
         if existing is not None:
             current: Recommendation | None = existing
         elif protocol.trigger.kind == "crisis" or not protocol.suppression.one_open_per_patient:
