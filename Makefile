@@ -56,6 +56,7 @@ bench: bootstrap
 	$(BIN)/python bench/device.py
 	$(BIN)/python bench/trend_calibration.py
 	$(BIN)/python bench/univariate_budget.py
+	$(BIN)/python bench/estimated_baseline.py
 	$(BIN)/python bench/importers.py
 	$(BIN)/bedside risk evaluate-shift
 	$(BIN)/python bench/federated.py
