@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from bedside.baseline import BaselineScheme, calibrate_cusum
-from bedside.baseline.bootstrap_calibration import ESTIMATION_MARGIN, ESTIMATION_POOLS
+from bedside.baseline.bootstrap_calibration import ESTIMATION_MARGINS, ESTIMATION_POOLS
 from bedside.baseline.chart_family import EPISODE_SIGNATURE
 
 
@@ -27,7 +27,7 @@ def _cpu(pool: np.ndarray, names: list[str], form: str, repeats: int) -> float:
         calibrate_cusum(
             pool, names, np.full(len(names), 1e-6), BaselineScheme(), k=1.0, n_series=100,
             signature=EPISODE_SIGNATURE, estimation_pools=ESTIMATION_POOLS,
-            estimation_margin=ESTIMATION_MARGIN, signature_form=form,
+            estimation_margin=ESTIMATION_MARGINS, signature_form=form,
         )  # fmt: skip
         best = min(best, time.process_time() - t)
     return best

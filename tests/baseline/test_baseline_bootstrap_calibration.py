@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from bedside.baseline import (
     stationary_bootstrap,
     threshold_from_maxima,
 )
+from bedside.baseline.bootstrap_calibration import ESTIMATION_MARGINS, estimation_margin_for
 from bedside.domain import ConfigurationError, InsufficientDataError
 
 
@@ -172,11 +175,52 @@ def test_estimation_margin_only_tightens_the_likelihood_ratio_family(
     assert wide.estimation_inflation[1] == pytest.approx(1.5 * base.estimation_inflation[1])
 
 
-def test_estimation_margin_below_one_is_refused() -> None:
-    with pytest.raises(ConfigurationError):
+@pytest.mark.parametrize(
+    "margin",
+    [0.0, -1.0, (), ((56, 2.0), (28, 4.0)), ((0, 2.0),), ((28, 0.0),)],
+    ids=["zero", "negative", "empty", "descending", "zero-days", "zero-margin"],
+)
+def test_bad_estimation_margins_are_refused(margin: object) -> None:
+    with pytest.raises(ConfigurationError, match="margin"):
         calibrate_cusum(
-            np.zeros((10, 1)), ["a"], np.ones(1), BaselineScheme(), estimation_margin=0.9
-        )
+            np.zeros((10, 1)), ["a"], np.ones(1), BaselineScheme(),
+            estimation_margin=margin,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+def test_margin_schedule_hits_its_anchors_and_is_monotone_between_them() -> None:
+    """Log-log interpolation: the anchors exactly, constant beyond them, and between two
+    anchors never outside their range."""
+    for days, margin in ESTIMATION_MARGINS:
+        assert estimation_margin_for(days) == pytest.approx(margin)
+    first, last = ESTIMATION_MARGINS[0], ESTIMATION_MARGINS[-1]
+    assert estimation_margin_for(1) == pytest.approx(first[1])
+    assert estimation_margin_for(10 * last[0]) == pytest.approx(last[1])
+    for (d0, m0), (d1, m1) in itertools.pairwise(ESTIMATION_MARGINS):
+        values = [estimation_margin_for(d) for d in range(d0, d1 + 1)]
+        assert min(m0, m1) - 1e-12 <= min(values)
+        assert max(values) <= max(m0, m1) + 1e-12
+        steps = np.diff(values)
+        assert (steps <= 1e-12).all() or (steps >= -1e-12).all()
+
+
+def test_a_schedule_is_its_margin_at_the_pool_length() -> None:
+    """Same pool, seed and simulation: a schedule gives the thresholds of the constant margin
+    it interpolates to at the pool's days."""
+    rng = np.random.default_rng(3)
+    pool = _ar1_pool(rng, 40, (0.3, 0.8))
+    common = dict(n_series=12, sim_days=120, seed=4, estimation_pools=2)
+    at = estimation_margin_for(40, ((28, 3.0), (56, 1.5)))
+    scheduled = calibrate_cusum(
+        pool, ["a", "b"], np.full(2, 1e-6), BaselineScheme(),
+        estimation_margin=((28, 3.0), (56, 1.5)), **common,
+    )  # fmt: skip
+    constant = calibrate_cusum(
+        pool, ["a", "b"], np.full(2, 1e-6), BaselineScheme(), estimation_margin=at, **common
+    )
+    assert 1.5 < at < 3.0
+    assert scheduled.thresholds == constant.thresholds
+    assert scheduled.estimation_inflation == constant.estimation_inflation
 
 
 @pytest.mark.parametrize("parameter", ["signature_form", "univariate_form"])

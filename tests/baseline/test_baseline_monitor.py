@@ -148,6 +148,10 @@ def test_fixed_threshold_reports_nominal_rate_and_bad_settings_fail() -> None:
         DailyTrendMonitor(threshold=1.0)
     with pytest.raises(ConfigurationError):
         DailyTrendMonitor(min_coverage=2.0)
+    with pytest.raises(ConfigurationError, match="margin"):
+        DailyTrendMonitor(estimation_margin=0.0)
+    with pytest.raises(ConfigurationError, match="margin"):
+        DailyTrendMonitor(estimation_margin=((56, 2.0), (28, 4.0)))
 
 
 @settings(max_examples=4, deadline=None)

@@ -47,8 +47,9 @@ import numpy.typing as npt
 
 from bedside.baseline.bootstrap_calibration import (
     CALIBRATION_SERIES,
-    ESTIMATION_MARGIN,
+    ESTIMATION_MARGINS,
     ESTIMATION_POOLS,
+    MarginSchedule,
     calibrate_cusum,
     stationary_bootstrap,
     threshold_from_maxima,
@@ -416,7 +417,7 @@ class DeviceCharts:
     recalibrate_growth: float = 2.0
     estimation_pools: int = ESTIMATION_POOLS
     signature_form: str = SIGNATURE_FORM
-    estimation_margin: float = ESTIMATION_MARGIN
+    estimation_margin: float | MarginSchedule = ESTIMATION_MARGINS
     univariate_form: str = UNIVARIATE_FORM
 
 

@@ -56,10 +56,12 @@ import numpy.typing as npt
 
 from bedside.baseline.bootstrap_calibration import (
     CALIBRATION_SERIES,
-    ESTIMATION_MARGIN,
+    ESTIMATION_MARGINS,
     ESTIMATION_POOLS,
+    MarginSchedule,
     PatientCalibration,
     calibrate_cusum,
+    check_margin_schedule,
 )
 from bedside.baseline.calibration import false_alarm_rate_per_year
 from bedside.baseline.chart_family import (
@@ -221,8 +223,9 @@ class DailyTrendMonitor:
         the innovations with lag-1 coefficients and innovation covariance estimated from the
         patient's pool; "cusum": the CUSUM of projected decorrelated z (before 2026-11-28). See
         `bedside.baseline.chart_family`.
-    estimation_margin : float
-        Factor (>= 1) on the estimated inflation of the correction (`calibrate_cusum`).
+    estimation_margin : float or MarginSchedule
+        Factor on the estimated inflation of the correction, or its schedule by the pool's days
+        (`calibrate_cusum`; default `ESTIMATION_MARGINS`).
     univariate_form : str
         "cusum" (default) or "likelihood_ratio" (`calibrate_cusum`): the univariate charts.
     """
@@ -252,7 +255,7 @@ class DailyTrendMonitor:
         prewhitening: bool = False,
         estimation_pools: int = ESTIMATION_POOLS,
         signature_form: str = SIGNATURE_FORM,
-        estimation_margin: float = ESTIMATION_MARGIN,
+        estimation_margin: float | MarginSchedule = ESTIMATION_MARGINS,
         univariate_form: str = UNIVARIATE_FORM,
     ) -> None:
         if k <= 0 or winsor <= k:
@@ -297,8 +300,10 @@ class DailyTrendMonitor:
         self.estimation_pools = estimation_pools
         check_form("signature_form", signature_form)
         self.signature_form = signature_form
-        if estimation_margin < 1:
-            raise ConfigurationError("estimation_margin must be >= 1")
+        if isinstance(estimation_margin, tuple):
+            check_margin_schedule(estimation_margin)
+        elif not estimation_margin > 0:
+            raise ConfigurationError(f"estimation_margin must be > 0, got {estimation_margin}")
         self.estimation_margin = estimation_margin
         check_form("univariate_form", univariate_form)
         if univariate_form == "likelihood_ratio" and threshold is not None:
