@@ -1,7 +1,7 @@
 """Benchmark: what estimating the baseline from the patient's own days costs a univariate chart.
 
 Issue #4's floor (c) asks that a 2 SD drop of total activity alone be caught in a median of at
-most 1.5 x ``ln(N K) / (D / 2)`` days (5.7 d for K = 6 at one false alarm per patient-year). That
+most 1.5 x ``ln(N K) / (D / 2)`` days (5.77 d for K = 6 at one false alarm per patient-year). That
 bound, like `bench/univariate_budget.py`, assumes the in-control level is known. The device
 learns it from the patient's own days (median, weekday offsets and scale refitted weekly over
 the last 84 valid days, `BaselineScheme`), so its z carry the baseline's estimation error for

@@ -83,7 +83,7 @@ __all__ = [
     "ar1_lag1",
     "ar1_sieve_bootstrap",
     "calibrate_cusum",
-    "check_margin_schedule",
+    "check_estimation_margin",
     "estimation_margin_for",
     "plugin_inflation",
     "stationary_bootstrap",
@@ -141,32 +141,27 @@ def estimation_margin_for(pool_days: int, schedule: MarginSchedule = ESTIMATION_
     -------
     float
     """
-    check_margin_schedule(schedule)
+    check_estimation_margin(schedule)
     days = np.log([float(d) for d, _ in schedule])
     margins = np.log([m for _, m in schedule])
     return float(np.exp(np.interp(math.log(max(1, pool_days)), days, margins)))
 
 
-def check_margin_schedule(schedule: MarginSchedule) -> None:
-    """Raise `ConfigurationError` unless `schedule` is a valid `MarginSchedule`."""
-    if not schedule:
+def check_estimation_margin(margin: float | MarginSchedule) -> None:
+    """Raise `ConfigurationError` unless `margin` is a factor > 0 or a valid `MarginSchedule`."""
+    if not isinstance(margin, tuple):
+        if not margin > 0:
+            raise ConfigurationError(f"estimation_margin must be > 0, got {margin}")
+        return
+    if not margin:
         raise ConfigurationError("the estimation margin schedule has no anchor")
-    days = [d for d, _ in schedule]
+    days = [d for d, _ in margin]
     if any(d < 1 for d in days) or any(b <= a for a, b in itertools.pairwise(days)):
         raise ConfigurationError(
             f"estimation margin anchors need pool days >= 1, strictly ascending, got {days}"
         )
-    if any(not m > 0 for _, m in schedule):
+    if any(not m > 0 for _, m in margin):
         raise ConfigurationError("estimation margins must be > 0")
-
-
-def _margin(estimation_margin: float | MarginSchedule, pool_days: int) -> float:
-    """The factor of `calibrate_cusum`'s `estimation_margin` for a pool of `pool_days` rows."""
-    if isinstance(estimation_margin, tuple):
-        return estimation_margin_for(pool_days, estimation_margin)
-    if not estimation_margin > 0:
-        raise ConfigurationError(f"estimation_margin must be > 0, got {estimation_margin}")
-    return float(estimation_margin)
 
 
 @dataclass(frozen=True)
@@ -485,7 +480,12 @@ def calibrate_cusum(
         raise ConfigurationError("signature_share must be in (0, 1)")
     if estimation_pools < 0:
         raise ConfigurationError("estimation_pools must be >= 0")
-    margin = _margin(estimation_margin, int(np.asarray(pool).shape[0]))
+    check_estimation_margin(estimation_margin)
+    margin = (
+        estimation_margin_for(int(np.asarray(pool).shape[0]), estimation_margin)
+        if isinstance(estimation_margin, tuple)
+        else float(estimation_margin)
+    )
     check_form("univariate_form", univariate_form)
     check_form("signature_form", signature_form)
     pool = np.asarray(pool, dtype=np.float64)

@@ -61,7 +61,7 @@ from bedside.baseline.bootstrap_calibration import (
     MarginSchedule,
     PatientCalibration,
     calibrate_cusum,
-    check_margin_schedule,
+    check_estimation_margin,
 )
 from bedside.baseline.calibration import false_alarm_rate_per_year
 from bedside.baseline.chart_family import (
@@ -300,10 +300,7 @@ class DailyTrendMonitor:
         self.estimation_pools = estimation_pools
         check_form("signature_form", signature_form)
         self.signature_form = signature_form
-        if isinstance(estimation_margin, tuple):
-            check_margin_schedule(estimation_margin)
-        elif not estimation_margin > 0:
-            raise ConfigurationError(f"estimation_margin must be > 0, got {estimation_margin}")
+        check_estimation_margin(estimation_margin)
         self.estimation_margin = estimation_margin
         check_form("univariate_form", univariate_form)
         if univariate_form == "likelihood_ratio" and threshold is not None:
