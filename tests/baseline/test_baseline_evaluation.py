@@ -1,4 +1,5 @@
-"""The trend-detector evaluation: the information bound ln(N K) / (D / 2), where onsets fall."""
+"""The trend-detector evaluation: the information bound ln(N K) / (D / 2), where onsets fall, and
+the false-alarm rate over the scored days."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from bedside.baseline.calibration import DAYS_PER_YEAR
 from bedside.baseline.evaluation import (
     EVAL_BIOMARKERS,
     SCENARIOS,
+    SHIFTS_SD,
+    WITHIN_DAYS,
     DeviceCharts,
+    _summarise,
     evaluate_detectors,
     synthetic_background,
 )
@@ -47,3 +51,35 @@ def test_onsets_can_be_moved_into_the_steady_state_and_must_fit_the_year() -> No
     for bad in (0, 282):
         with pytest.raises(ConfigurationError, match=r"onset_day must be in 1\.\.281"):
             evaluate_detectors(sources, onset_day=bad, **common)
+
+
+def test_scored_false_alarms_count_only_each_patients_onset_window() -> None:
+    trials = [(scen, d) for scen in SCENARIOS for d in SHIFTS_SD]
+    n_t = 120
+    alarms = np.zeros((2, 1 + len(trials), 1, n_t), dtype=np.bool_)
+    onset = np.array([10, 50])
+    # patient 0: before its onset, inside (first and last scored day), one day too late
+    alarms[0, 0, 0, [5, 10, 10 + WITHIN_DAYS, 11 + WITHIN_DAYS]] = True
+    # patient 1: its window is another one; patient 0's window days do not count for it
+    alarms[1, 0, 0, [15, 50 + WITHIN_DAYS]] = True
+    relevant = np.ones((len(trials), 1), dtype=np.bool_)
+    years = 2 * n_t / DAYS_PER_YEAR
+    r = _summarise("x", alarms, relevant, onset, trials, np.random.default_rng(0), years)
+    assert r.false_alarms_per_year == pytest.approx(6 / years)
+    scored_years = 2 * (WITHIN_DAYS + 1) / DAYS_PER_YEAR
+    assert r.scored_false_alarms_per_year == pytest.approx(3 / scored_years)
+    lo, hi = r.scored_false_alarms_ci
+    assert lo <= r.scored_false_alarms_per_year <= hi
+
+
+def test_the_table_prints_the_rate_over_the_scored_days() -> None:
+    sources = synthetic_background(2, 400, np.random.default_rng(2))
+    report = evaluate_detectors(
+        sources, background="synthetic", n_patient_years=2, resample=False, n_series=5,
+        device=DeviceCharts(estimation_pools=0),
+    )  # fmt: skip
+    table = report.to_table()
+    assert "false alarms per year over the scored days only" in table
+    device = report.results[0]
+    assert f"device family     {device.scored_false_alarms_per_year:.2f}" in table
+    assert math.isfinite(device.scored_false_alarms_per_year)

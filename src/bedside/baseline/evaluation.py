@@ -135,6 +135,13 @@ class DetectorResult:
         Share of trials detected within 21 days.
     median_delay : dict of (scenario, shift) to float
         Median days from onset to detection (inf when more than half are not detected in 56 d).
+    scored_false_alarms_per_year : float
+        Family-wise, on the unshifted patient-years, counted only over the days detections are
+        scored on (each patient's onset day and the `WITHIN_DAYS` after it). Why: the device's
+        rate is not even over the year (short pools spend more of the budget), so the yearly
+        rate alone does not say at what rate the detections beside it were made.
+    scored_false_alarms_ci : (float, float)
+        95% bootstrap interval over patient-years (the same resamples as the yearly one).
     """
 
     name: str
@@ -142,6 +149,8 @@ class DetectorResult:
     false_alarms_ci: tuple[float, float]
     detection: dict[tuple[str, float], float]
     median_delay: dict[tuple[str, float], float]
+    scored_false_alarms_per_year: float = math.nan
+    scored_false_alarms_ci: tuple[float, float] = (math.nan, math.nan)
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,13 @@ class EvaluationReport:
                     med_s = f">{HORIZON_DAYS}" if math.isinf(med) else f"{med:.1f}"
                     row += f"{f'{det:.0%} / {med_s} d ({self.bounds[(scen, d)]:.1f})':<36}"
                 lines.append(row)
+        lines.append(
+            f"false alarms per year over the scored days only (each patient's onset day and the "
+            f"{WITHIN_DAYS} after it, unshifted copy; the yearly rate is above):"
+        )
+        for r in self.results:
+            lo, hi = r.scored_false_alarms_ci
+            lines.append(f"  {r.name:<18}{r.scored_false_alarms_per_year:.2f} [{lo:.2f}, {hi:.2f}]")
         return "\n".join(lines)
 
 
@@ -397,11 +413,14 @@ def _oracle(
     relevant = np.eye(len(trials), dtype=np.bool_)
     result = _summarise("oracle (knows all)", alarms, relevant, onset, trials, rng, years)
     lo, hi = result.false_alarms_ci
+    s_lo, s_hi = result.scored_false_alarms_ci
     n = len(trials)
     return replace(
         result,
         false_alarms_per_year=result.false_alarms_per_year / n,
         false_alarms_ci=(lo / n, hi / n),
+        scored_false_alarms_per_year=result.scored_false_alarms_per_year / n,
+        scored_false_alarms_ci=(s_lo / n, s_hi / n),
     )
 
 
@@ -696,14 +715,17 @@ def _summarise(
     years: float,
 ) -> DetectorResult:
     n_p, _, _, n_t = alarms.shape
-    per_patient = alarms[:, 0].sum(axis=(1, 2)).astype(np.float64)
-    rate = float(per_patient.sum() / years)
+    days = np.arange(n_t)
+    scored = (days[None, :] >= onset[:, None]) & (days[None, :] <= onset[:, None] + WITHIN_DAYS)
     boot = rng.integers(0, n_p, (2000, n_p))
-    boot_rates = per_patient[boot].sum(axis=1) / years
-    ci = (float(np.quantile(boot_rates, 0.025)), float(np.quantile(boot_rates, 0.975)))
+    rate, ci = _rate_with_ci(alarms[:, 0].sum(axis=(1, 2)), years, boot)
+    scored_rate, scored_ci = _rate_with_ci(
+        (alarms[:, 0] & scored[:, None, :]).sum(axis=(1, 2)),
+        float(scored.sum()) / DAYS_PER_YEAR,
+        boot,
+    )
     detection: dict[tuple[str, float], float] = {}
     delay: dict[tuple[str, float], float] = {}
-    days = np.arange(n_t)
     for i, key in enumerate(trials):
         hit = alarms[:, 1 + i][:, relevant[i]].any(axis=1)  # (P, T)
         hit &= days[None, :] >= onset[:, None]
@@ -711,7 +733,17 @@ def _summarise(
         delays = np.where(first <= HORIZON_DAYS, first.astype(np.float64), math.inf)
         detection[key] = float((delays <= WITHIN_DAYS).mean())
         delay[key] = float(np.median(delays))
-    return DetectorResult(name, rate, ci, detection, delay)
+    return DetectorResult(name, rate, ci, detection, delay, scored_rate, scored_ci)
+
+
+def _rate_with_ci(
+    per_patient: npt.NDArray[np.int64], years: float, boot: npt.NDArray[np.int64]
+) -> tuple[float, tuple[float, float]]:
+    """Alarms per year over `years` and its 95% interval over the resampled patients `boot`."""
+    counts = per_patient.astype(np.float64)
+    rates = counts[boot].sum(axis=1) / years
+    ci = (float(np.quantile(rates, 0.025)), float(np.quantile(rates, 0.975)))
+    return float(counts.sum() / years), ci
 
 
 def _naive_rules(values: FloatArray, z: FloatArray) -> list[tuple[str, npt.NDArray[np.bool_]]]:
