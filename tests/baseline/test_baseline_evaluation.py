@@ -15,6 +15,7 @@ from bedside.baseline.evaluation import (
     SHIFTS_SD,
     WITHIN_DAYS,
     DeviceCharts,
+    _epoch_rates,
     _summarise,
     evaluate_detectors,
     synthetic_background,
@@ -83,3 +84,22 @@ def test_the_table_prints_the_rate_over_the_scored_days() -> None:
     device = report.results[0]
     assert f"device family     {device.scored_false_alarms_per_year:.2f}" in table
     assert math.isfinite(device.scored_false_alarms_per_year)
+    # the device recalibrates on days 0, 28, 84 and 196 of monitoring (pools of 28, 56, 112, 224)
+    assert [(a, b) for a, b, _ in report.device_epochs] == [
+        (0, 27),
+        (28, 83),
+        (84, 195),
+        (196, 364),
+    ]
+    assert "device family false alarms per year by calibration epoch: days 0-27:" in table
+
+
+def test_epoch_rates_split_the_year_at_the_recalibrations() -> None:
+    alarms = np.zeros((2, 3, 100), dtype=np.bool_)
+    alarms[0, 0, [0, 27]] = True  # two in the first epoch
+    alarms[1, 2, 28] = True  # one in the second
+    # rows 10 (the first calibration, at the start), 38 and 200 (beyond the monitored days)
+    rates = _epoch_rates(alarms, [10, 38, 200], 10)
+    assert [(a, b) for a, b, _ in rates] == [(0, 27), (28, 99)]
+    assert rates[0][2] == pytest.approx(2 / (2 * 28 / DAYS_PER_YEAR))
+    assert rates[1][2] == pytest.approx(1 / (2 * 72 / DAYS_PER_YEAR))

@@ -38,6 +38,7 @@ of alarmed periods from later refits, which only matters after a first alarm.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -164,6 +165,10 @@ class EvaluationReport:
     bounds: dict[tuple[str, float], float]
     results: list[DetectorResult] = field(default_factory=list)
     onset_day: int = 28
+    device_epochs: list[tuple[int, int, float]] = field(default_factory=list)
+    """The device family's false alarms per year by calibration epoch: (first monitoring day,
+    last monitoring day, rate) on the unshifted patient-years; each epoch runs on thresholds
+    calibrated on the pool of every day before it."""
 
     def to_table(self) -> str:
         """Plain-text table (one row per detector and scenario)."""
@@ -196,6 +201,9 @@ class EvaluationReport:
         for r in self.results:
             lo, hi = r.scored_false_alarms_ci
             lines.append(f"  {r.name:<18}{r.scored_false_alarms_per_year:.2f} [{lo:.2f}, {hi:.2f}]")
+        if self.device_epochs:
+            epochs = ", ".join(f"days {a}-{b}: {rate:.2f}" for a, b, rate in self.device_epochs)
+            lines.append(f"device family false alarms per year by calibration epoch: {epochs}")
         return "\n".join(lines)
 
 
@@ -359,12 +367,13 @@ def evaluate_detectors(
     dev_stats, dev_h, dev_relevant = _device_family(
         base, z, scheme, device, target_rate_per_year, n_series, n_mon, seed, trials
     )
+    dev_alarms = _alarms(dev_stats, dev_h, 0.0)
     report.results.append(
-        _summarise(
-            "device family", _alarms(dev_stats, dev_h, 0.0), dev_relevant, onset_rel, trials,
-            rng, years,
-        )
-    )  # fmt: skip
+        _summarise("device family", dev_alarms, dev_relevant, onset_rel, trials, rng, years)
+    )
+    report.device_epochs.extend(
+        _epoch_rates(dev_alarms[:, 0], recalibration_rows(scheme, device.recalibrate_growth), start)
+    )
     for name, stat_fn, reset, univariate in _detectors(whiten):
         sim_stats = stat_fn(sims)  # (P, S, C, T) charts
         thresholds = _thresholds(sim_stats, reset, target_rate_per_year, n_series, n_mon)
@@ -548,6 +557,23 @@ def recalibration_rows(scheme: BaselineScheme, growth: float) -> list[int]:
             rows.append(r)
             last = pool
     return rows
+
+
+def _epoch_rates(
+    alarms: npt.NDArray[np.bool_], rows: Sequence[int], start: int
+) -> list[tuple[int, int, float]]:
+    """False alarms per year of `alarms` (P, charts, monitoring days) between recalibrations.
+
+    `rows` are the recalibration rows (`recalibration_rows`), `start` the first monitored row.
+    """
+    n_p, _, n_t = alarms.shape
+    edges = sorted({min(max(r - start, 0), n_t) for r in rows} | {0, n_t})
+    out = []
+    for lo, hi in itertools.pairwise(edges):
+        if hi > lo:
+            rate = float(alarms[..., lo:hi].sum()) / (n_p * (hi - lo) / DAYS_PER_YEAR)
+            out.append((lo, hi - 1, rate))
+    return out
 
 
 def _standardise(block: FloatArray) -> FloatArray:
