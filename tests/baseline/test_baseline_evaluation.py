@@ -82,7 +82,7 @@ def test_the_table_prints_the_rate_over_the_scored_days() -> None:
     table = report.to_table()
     assert "false alarms per year over the scored days only" in table
     device = report.results[0]
-    assert f"device family     {device.scored_false_alarms_per_year:.2f}" in table
+    assert f"  device family       {device.scored_false_alarms_per_year:.2f} [" in table
     assert math.isfinite(device.scored_false_alarms_per_year)
     # the device recalibrates on days 0, 28, 84 and 196 of monitoring (pools of 28, 56, 112, 224)
     assert [(a, b) for a, b, _ in report.device_epochs] == [

@@ -82,6 +82,8 @@ def test_evaluate_prints_every_detector_and_the_floors() -> None:
         assert name in result.output
     assert "|z| > 2 any day" in result.output
     assert "floors for device family: FA <= target:" in result.output
+    assert "(FA judged over the year, " in result.output
+    assert "device family false alarms per year by calibration epoch: days 0-27:" in result.output
 
 
 def test_evaluate_calibrates_with_as_many_series_as_the_device() -> None:

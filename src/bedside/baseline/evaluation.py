@@ -200,7 +200,7 @@ class EvaluationReport:
         )
         for r in self.results:
             lo, hi = r.scored_false_alarms_ci
-            lines.append(f"  {r.name:<18}{r.scored_false_alarms_per_year:.2f} [{lo:.2f}, {hi:.2f}]")
+            lines.append(f"  {r.name:<20}{r.scored_false_alarms_per_year:.2f} [{lo:.2f}, {hi:.2f}]")
         if self.device_epochs:
             epochs = ", ".join(f"days {a}-{b}: {rate:.2f}" for a, b, rate in self.device_epochs)
             lines.append(f"device family false alarms per year by calibration epoch: {epochs}")

@@ -263,5 +263,10 @@ def _floors(report: object) -> str:
             )),
         ]  # fmt: skip
         met = ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in checks)
-        lines.append(f"floors for {r.name}: {met}")
+        lo, hi = r.scored_false_alarms_ci
+        lines.append(
+            f"floors for {r.name}: {met} (FA judged over the year, "
+            f"{r.false_alarms_per_year:.2f}; over the scored days it was "
+            f"{r.scored_false_alarms_per_year:.2f} [{lo:.2f}, {hi:.2f}])"
+        )
     return "\n".join(lines)
