@@ -179,7 +179,7 @@ class EvaluationReport:
             f"alarm per patient-year (family-wise); onsets on monitoring days "
             f"{self.onset_day}-{last}",
         ]
-        head = f"{'detector':<18}{'FA/yr [95% CI]':<22}{'scenario':<24}"
+        head = f"{'detector':<20}{'FA/yr [95% CI]':<25}{'scenario':<24}"
         for d in SHIFTS_SD:
             head += f"{f'{d:g} SD: det21 / med delay (bound)':<36}"
         lines.append(head)
@@ -187,7 +187,7 @@ class EvaluationReport:
             lo, hi = r.false_alarms_ci
             fa = f"{r.false_alarms_per_year:.2f} [{lo:.2f}, {hi:.2f}]"
             for i, scen in enumerate(SCENARIOS):
-                row = f"{r.name if i == 0 else '':<18}{fa if i == 0 else '':<22}{scen:<24}"
+                row = f"{r.name if i == 0 else '':<20}{fa if i == 0 else '':<25}{scen:<24}"
                 for d in SHIFTS_SD:
                     det = r.detection[(scen, d)]
                     med = r.median_delay[(scen, d)]
