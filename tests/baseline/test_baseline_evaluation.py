@@ -15,6 +15,7 @@ from bedside.baseline.evaluation import (
     SHIFTS_SD,
     WITHIN_DAYS,
     DeviceCharts,
+    EvaluationReport,
     _epoch_rates,
     _summarise,
     evaluate_detectors,
@@ -23,12 +24,18 @@ from bedside.baseline.evaluation import (
 from bedside.domain import ConfigurationError
 
 
-def test_information_bound_uses_only_the_shifted_biomarkers() -> None:
+@pytest.fixture(scope="module")
+def small_report() -> EvaluationReport:
+    """Two synthetic patient-years, a cheap calibration: enough for the report's bookkeeping."""
     sources = synthetic_background(2, 400, np.random.default_rng(0))
-    report = evaluate_detectors(
+    return evaluate_detectors(
         sources, background="synthetic", n_patient_years=2, resample=False, n_series=5,
         device=DeviceCharts(estimation_pools=0),
     )  # fmt: skip
+
+
+def test_information_bound_uses_only_the_shifted_biomarkers(small_report: EvaluationReport) -> None:
+    report = small_report
     n_k = math.log(DAYS_PER_YEAR / 1.0 * len(EVAL_BIOMARKERS))  # target 1 false alarm/yr
     for d in (0.5, 1.0, 2.0):
         # one biomarker shifted by d SDs: D = d^2, whatever the others' correlation
@@ -73,12 +80,8 @@ def test_scored_false_alarms_count_only_each_patients_onset_window() -> None:
     assert lo <= r.scored_false_alarms_per_year <= hi
 
 
-def test_the_table_prints_the_rate_over_the_scored_days() -> None:
-    sources = synthetic_background(2, 400, np.random.default_rng(2))
-    report = evaluate_detectors(
-        sources, background="synthetic", n_patient_years=2, resample=False, n_series=5,
-        device=DeviceCharts(estimation_pools=0),
-    )  # fmt: skip
+def test_the_table_prints_the_rate_over_the_scored_days(small_report: EvaluationReport) -> None:
+    report = small_report
     table = report.to_table()
     assert "false alarms per year over the scored days only" in table
     device = report.results[0]
